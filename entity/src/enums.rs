@@ -1,0 +1,143 @@
+//! Closed sets of values stored as short strings.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where a post-mortem is in its life: written, reviewed, shared.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum PostmortemStatus {
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "in_review")]
+    InReview,
+    #[sea_orm(string_value = "published")]
+    Published,
+}
+
+/// Incident severity, `sev1` being the worst.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[sea_orm(string_value = "sev1")]
+    Sev1,
+    #[sea_orm(string_value = "sev2")]
+    Sev2,
+    #[sea_orm(string_value = "sev3")]
+    Sev3,
+    #[sea_orm(string_value = "sev4")]
+    Sev4,
+    #[sea_orm(string_value = "sev5")]
+    Sev5,
+}
+
+/// The three areas every incident has causes in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum CauseArea {
+    /// How could we have avoided it at all.
+    #[sea_orm(string_value = "prevention")]
+    Prevention,
+    /// How could we have detected it sooner.
+    #[sea_orm(string_value = "detection")]
+    Detection,
+    /// How could we have fixed it faster, and made it better for users while broken.
+    #[sea_orm(string_value = "mitigation")]
+    Mitigation,
+}
+
+/// Progress of an action item.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ActionItemStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "wont_do")]
+    WontDo,
+}
+
+impl ActionItemStatus {
+    /// Done or won't do: nothing more is expected of the owner.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Done | Self::WontDo)
+    }
+}
+
+/// Urgency of an action item, mapped onto each tracker's own priority scale.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    #[sea_orm(string_value = "urgent")]
+    Urgent,
+    #[sea_orm(string_value = "high")]
+    High,
+    #[sea_orm(string_value = "medium")]
+    Medium,
+    #[sea_orm(string_value = "low")]
+    Low,
+}
+
+/// Whether an action item's latest change has reached its tracker.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    #[sea_orm(string_value = "not_synced")]
+    NotSynced,
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "synced")]
+    Synced,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+/// What a person did in a post-mortem.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantRole {
+    /// Wrote the post-mortem.
+    #[sea_orm(string_value = "author")]
+    Author,
+    /// Reads it critically before it is published.
+    #[sea_orm(string_value = "reviewer")]
+    Reviewer,
+    /// Took part in the incident or its response.
+    #[sea_orm(string_value = "participant")]
+    Participant,
+}

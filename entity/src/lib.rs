@@ -1,0 +1,15 @@
+//! sea-orm entities for hindsight's tables, and the enums stored in them.
+//!
+//! Enums live here (not in the root crate) so that a column can only ever hold one
+//! of the values the product knows; the REST and GraphQL layers reuse them as-is.
+
+pub mod action_item;
+pub mod cause;
+pub mod enums;
+pub mod participant;
+pub mod person;
+pub mod postmortem;
+pub mod postmortem_service;
+pub mod timeline_entry;
+
+pub use enums::*;

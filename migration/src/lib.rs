@@ -1,0 +1,20 @@
+//! Schema migrations for hindsight, identical on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_people;
+mod m20261124_000002_create_postmortems;
+mod m20261124_000003_create_postmortem_children;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_people::Migration),
+            Box::new(m20261124_000002_create_postmortems::Migration),
+            Box::new(m20261124_000003_create_postmortem_children::Migration),
+        ]
+    }
+}

@@ -1,0 +1,241 @@
+//! Bearer JWT authentication: decoding with a pinned algorithm, roles, the
+//! `AuthUser` extractor, and minting tokens for the `token` subcommand.
+
+use std::{future::Future, pin::Pin, time::Duration};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use anyhow::{Context, bail};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::{JwtKey, JwtSettings},
+    error::ApiError,
+    startup::AppState,
+};
+
+/// What a caller may do. Ordered: each role can do everything the ones before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything, sees people anonymized.
+    Viewer,
+    /// Also writes post-mortems and their parts.
+    Editor,
+    /// Also manages integrations, trackers and people, deletes, and sees real names.
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Self::Viewer),
+            "editor" => Ok(Self::Editor),
+            "admin" => Ok(Self::Admin),
+            other => bail!("unknown role {other:?}: expected viewer, editor or admin"),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: u64,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Checks tokens. Built once at start-up from the configuration.
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+    encoding: Option<(EncodingKey, JwtSettings)>,
+}
+
+impl TokenVerifier {
+    pub fn new(settings: &JwtSettings) -> anyhow::Result<Self> {
+        let (key, algorithm, encoding) = match &settings.key {
+            JwtKey::Hs256(secret) => (
+                DecodingKey::from_secret(secret.expose()),
+                Algorithm::HS256,
+                Some((EncodingKey::from_secret(secret.expose()), settings.clone())),
+            ),
+            JwtKey::PublicKeyPem(pem) => {
+                if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+                    (key, Algorithm::RS256, None)
+                } else {
+                    let key = DecodingKey::from_ec_pem(pem.as_bytes()).context(
+                        "HINDSIGHT_JWT_PUBLIC_KEY is neither an RSA nor an EC (P-256) public key",
+                    )?;
+                    (key, Algorithm::ES256, None)
+                }
+            }
+        };
+        // One algorithm, fixed here: a token's own `alg` header cannot change it.
+        let mut validation = Validation::new(algorithm);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        match &settings.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &settings.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        Ok(Self {
+            key,
+            validation,
+            encoding,
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| {
+                let why = match err.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::InvalidSignature => "the token's signature does not verify",
+                    ErrorKind::InvalidAlgorithm => {
+                        "the token is not signed with the configured algorithm"
+                    }
+                    ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+                    ErrorKind::InvalidAudience => "the token's audience is not accepted",
+                    ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+                    _ => "the token is malformed or its claims are invalid",
+                };
+                ApiError::Unauthorized(why.into())
+            })
+    }
+
+    /// Signs a token with the configured HS256 secret.
+    pub fn mint(&self, sub: &str, role: Role, ttl: Duration) -> anyhow::Result<String> {
+        let Some((key, settings)) = &self.encoding else {
+            bail!(
+                "tokens can only be minted with HINDSIGHT_JWT_SECRET (HS256); ask your identity provider instead"
+            );
+        };
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: sub.to_owned(),
+            exp: now + ttl.as_secs(),
+            role,
+            iss: settings.issuer.clone(),
+            aud: settings.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)
+            .context("signing the token")
+    }
+}
+
+/// Parses durations such as `90s`, `15m`, `24h`, `7d`.
+pub fn parse_ttl(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("bad duration {text:?}"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => bail!("unknown duration unit {other:?}: use s, m, h or d"),
+    };
+    Ok(Duration::from_secs(number * seconds))
+}
+
+/// The authenticated caller, extracted from `Authorization: Bearer`.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub sub: String,
+    pub role: Role,
+}
+
+impl AuthUser {
+    /// Fails with 403 unless the caller has at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.role >= role {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(match role {
+            Role::Viewer => "this needs the viewer role",
+            Role::Editor => "this needs the editor role: viewers can only read",
+            Role::Admin => "this needs the admin role",
+        }))
+    }
+
+    pub fn can_write(&self) -> Result<(), ApiError> {
+        self.require(Role::Editor)
+    }
+
+    pub fn can_admin(&self) -> Result<(), ApiError> {
+        self.require(Role::Admin)
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = authenticate(req);
+        Box::pin(async move { result })
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
+    let claims = state.tokens.verify(token)?;
+    Ok(AuthUser {
+        sub: claims.sub,
+        role: claims.role,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units_parse() {
+        assert_eq!(parse_ttl("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_ttl("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_ttl("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_ttl("soon").is_err());
+        assert!(parse_ttl("3w").is_err());
+    }
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Admin > Role::Editor && Role::Editor > Role::Viewer);
+        assert_eq!("editor".parse::<Role>().unwrap(), Role::Editor);
+    }
+}

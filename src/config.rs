@@ -1,0 +1,248 @@
+//! Settings: defaults, environment variables, validation. Secrets never printed.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, bail};
+use rand::RngCore;
+
+/// Everything hindsight needs to start. Built from the environment by
+/// [`Settings::from_env`]; tests build one directly so nothing global leaks
+/// between them.
+#[derive(Clone)]
+pub struct Settings {
+    /// `sqlite://...` (the embedded default) or `postgres://...`.
+    pub database_url: String,
+    /// Listen address; port 0 picks a free one (tests).
+    pub bind: String,
+    /// Base of links written into trackers and notifications; `None` means
+    /// `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub jwt: JwtSettings,
+    /// 32-byte key that encrypts stored tracker credentials and webhook secrets.
+    pub secret_key: Secret,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Emit logs as JSON lines (for log shippers) instead of human-readable text.
+    pub log_json: bool,
+}
+
+/// How bearer tokens are checked. The algorithm comes from here, never from the token.
+#[derive(Clone)]
+pub struct JwtSettings {
+    pub key: JwtKey,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+#[derive(Clone)]
+pub enum JwtKey {
+    /// Shared HS256 secret: hindsight can also mint tokens with it.
+    Hs256(Secret),
+    /// An identity provider's public key (RS256 or ES256, read from the PEM).
+    PublicKeyPem(String),
+}
+
+/// A byte string that never shows up in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(**redacted**)")
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Drops the password from a database URL so it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hindsight.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+impl Settings {
+    /// Reads `HINDSIGHT_*` variables. Keys that are not set are generated once
+    /// into the data directory (with a warning) so that a restart keeps tokens and
+    /// stored secrets valid.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir =
+            PathBuf::from(var("HINDSIGHT_DATA_DIR").unwrap_or_else(|| ".hindsight".into()));
+
+        let jwt_key = match (var("HINDSIGHT_JWT_PUBLIC_KEY"), var("HINDSIGHT_JWT_SECRET")) {
+            (Some(pem), _) => JwtKey::PublicKeyPem(read_pem(&pem)?),
+            (None, Some(secret)) => JwtKey::Hs256(Secret::new(secret.into_bytes())),
+            (None, None) => JwtKey::Hs256(generated_key(
+                &data_dir,
+                "jwt_secret",
+                "HINDSIGHT_JWT_SECRET",
+            )?),
+        };
+        let secret_key = match var("HINDSIGHT_SECRET_KEY") {
+            Some(encoded) => Secret::new(decode_key(&encoded).context("HINDSIGHT_SECRET_KEY")?),
+            None => generated_key(&data_dir, "secret_key", "HINDSIGHT_SECRET_KEY")?,
+        };
+        let body_limit = match var("HINDSIGHT_BODY_LIMIT") {
+            Some(v) => v
+                .parse()
+                .context("HINDSIGHT_BODY_LIMIT must be a number of bytes")?,
+            None => DEFAULT_BODY_LIMIT,
+        };
+
+        let settings = Self {
+            database_url: var("HINDSIGHT_DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            bind: var("HINDSIGHT_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            public_url: var("HINDSIGHT_PUBLIC_URL"),
+            jwt: JwtSettings {
+                key: jwt_key,
+                issuer: var("HINDSIGHT_JWT_ISSUER"),
+                audience: var("HINDSIGHT_JWT_AUDIENCE"),
+            },
+            secret_key,
+            body_limit,
+            log_json: var("HINDSIGHT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Refuses settings that would fail later in a confusing way.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            bail!("HINDSIGHT_DATABASE_URL must start with sqlite: or postgres://");
+        }
+        if self.bind.parse::<SocketAddr>().is_err() && !self.bind.contains(':') {
+            bail!("HINDSIGHT_BIND must be host:port, got {:?}", self.bind);
+        }
+        if self.secret_key.expose().len() != 32 {
+            bail!("HINDSIGHT_SECRET_KEY must decode to 32 bytes (64 hex characters or base64)");
+        }
+        if let JwtKey::Hs256(secret) = &self.jwt.key
+            && secret.expose().len() < 32
+        {
+            bail!("HINDSIGHT_JWT_SECRET must be at least 32 bytes long");
+        }
+        if self.body_limit < 1024 {
+            bail!("HINDSIGHT_BODY_LIMIT must be at least 1024 bytes");
+        }
+        Ok(())
+    }
+}
+
+/// Accepts the PEM itself or a path to a file holding it.
+fn read_pem(value: &str) -> anyhow::Result<String> {
+    if value.contains("-----BEGIN") {
+        return Ok(value.replace("\\n", "\n"));
+    }
+    std::fs::read_to_string(value)
+        .with_context(|| format!("reading HINDSIGHT_JWT_PUBLIC_KEY file {value}"))
+}
+
+fn decode_key(encoded: &str) -> anyhow::Result<Vec<u8>> {
+    use base64::Engine as _;
+    let encoded = encoded.trim();
+    if encoded.len() == 64
+        && let Ok(bytes) = hex::decode(encoded)
+    {
+        return Ok(bytes);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .context("expected 64 hex characters or base64")
+}
+
+/// Loads a key from `<data_dir>/<name>`, creating it (owner-readable only) on
+/// first use.
+fn generated_key(data_dir: &Path, name: &str, variable: &str) -> anyhow::Result<Secret> {
+    let path = data_dir.join(name);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(Secret::new(
+            decode_key(&existing).with_context(|| format!("reading {}", path.display()))?,
+        ));
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut bytes = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    write_private(&path, &hex::encode(&bytes))?;
+    tracing::warn!(
+        path = %path.display(),
+        "{variable} is not set: generated a key into the data directory; set {variable} in production"
+    );
+    Ok(Secret::new(bytes))
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/hindsight"),
+            "postgres://app:***@db:5432/hindsight"
+        );
+        assert_eq!(redact_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn generated_keys_survive_a_restart() {
+        let dir = std::env::temp_dir().join(format!("hindsight-key-{}", uuid::Uuid::new_v4()));
+        let first = generated_key(&dir, "k", "X").unwrap();
+        let second = generated_key(&dir, "k", "X").unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert_eq!(first.expose().len(), 32);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,18 @@
+//! hindsight: blameless post-mortems, their timelines and action items.
+
+/// Bearer JWT authentication and roles.
+pub mod auth;
+/// The command line: `serve`, `migrate`, `token`.
+pub mod cli;
+/// Settings from the environment.
+pub mod config;
+/// The API error type and its problem+json rendering.
+pub mod error;
+/// The REST API.
+pub mod rest;
+/// Use cases over the database.
+pub mod services;
+/// Building and running the server.
+pub mod startup;
+/// Logs and metrics.
+pub mod telemetry;

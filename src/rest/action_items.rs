@@ -1,0 +1,169 @@
+//! Action items: under their post-mortem, and across all post-mortems.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    QueryParams, created,
+    extract::{JsonBody, Precondition},
+    ok_tagged,
+};
+use crate::{
+    auth::{AuthUser, Role},
+    error::ApiResult,
+    services::{
+        action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
+        page::PageRequest,
+    },
+    startup::AppState,
+};
+
+#[derive(Debug, Serialize)]
+pub struct ActionItemOut {
+    pub id: Uuid,
+    pub postmortem_id: Uuid,
+    pub cause_id: Option<Uuid>,
+    pub area: Option<CauseArea>,
+    pub title: String,
+    pub description: String,
+    pub owner_id: Option<Uuid>,
+    pub due_date: Option<NaiveDate>,
+    pub priority: Option<Priority>,
+    pub status: ActionItemStatus,
+    pub tracker_id: Option<Uuid>,
+    pub external_key: Option<String>,
+    pub external_url: Option<String>,
+    pub sync_state: SyncState,
+    pub last_sync_error: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<action_item::Model> for ActionItemOut {
+    fn from(m: action_item::Model) -> Self {
+        Self {
+            id: m.id,
+            postmortem_id: m.postmortem_id,
+            cause_id: m.cause_id,
+            area: m.area,
+            title: m.title,
+            description: m.description,
+            owner_id: m.owner_id,
+            due_date: m.due_date,
+            priority: m.priority,
+            status: m.status,
+            tracker_id: m.tracker_id,
+            external_key: m.external_key,
+            external_url: m.external_url,
+            sync_state: m.sync_state,
+            last_sync_error: m.last_sync_error,
+            completed_at: m.completed_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    owner_id: Option<Uuid>,
+    status: Option<ActionItemStatus>,
+    overdue: Option<bool>,
+    due_before: Option<NaiveDate>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(&self, postmortem_id: Option<Uuid>) -> ActionItemFilter {
+        ActionItemFilter {
+            postmortem_id,
+            owner_id: self.owner_id,
+            status: self.status,
+            overdue: self.overdue,
+            due_before: self.due_before,
+        }
+    }
+}
+
+async fn respond_list(
+    state: &AppState,
+    filter: ActionItemFilter,
+    q: &ListQuery,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let today = Utc::now().date_naive();
+    let list = action_items::list(&state.db, &filter, today, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(ActionItemOut::from)))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    respond_list(&state, q.filter(None), &q).await
+}
+
+pub async fn list_for_postmortem(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    crate::services::postmortems::get_record(&state.db, *id).await?;
+    respond_list(&state, q.filter(Some(*id)), &q).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    JsonBody(input): JsonBody<ActionItemIn>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let item = action_items::create(&state.db, *id, input).await?;
+    Ok(created(
+        format!("/api/v1/action-items/{}", item.id),
+        item.version,
+        ActionItemOut::from(item),
+    ))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let item = action_items::get(&state.db, *id).await?;
+    Ok(ok_tagged(item.version, ActionItemOut::from(item)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    precondition: Precondition,
+    JsonBody(patch): JsonBody<ActionItemPatch>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let item = action_items::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    Ok(ok_tagged(item.version, ActionItemOut::from(item)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_admin()?;
+    action_items::delete(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

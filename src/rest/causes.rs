@@ -1,0 +1,103 @@
+//! `/api/v1/postmortems/{id}/causes`: contributing causes by area.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use entity::{CauseArea, cause};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    QueryParams, created,
+    extract::{JsonBody, Precondition},
+    ok_tagged,
+};
+use crate::{
+    auth::{AuthUser, Role},
+    error::ApiResult,
+    services::{
+        causes::{self, CauseIn, CausePatch},
+        page::PageRequest,
+    },
+    startup::AppState,
+};
+
+#[derive(Debug, Serialize)]
+pub struct CauseOut {
+    pub id: Uuid,
+    pub postmortem_id: Uuid,
+    pub area: CauseArea,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<cause::Model> for CauseOut {
+    fn from(m: cause::Model) -> Self {
+        Self {
+            id: m.id,
+            postmortem_id: m.postmortem_id,
+            area: m.area,
+            description: m.description,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    area: Option<CauseArea>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let list = causes::list(&state.db, *id, q.area, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(CauseOut::from)))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    JsonBody(input): JsonBody<CauseIn>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let cause = causes::create(&state.db, *id, input).await?;
+    let location = format!(
+        "/api/v1/postmortems/{}/causes/{}",
+        cause.postmortem_id, cause.id
+    );
+    Ok(created(location, cause.version, CauseOut::from(cause)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    precondition: Precondition,
+    JsonBody(patch): JsonBody<CausePatch>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let (id, cause_id) = path.into_inner();
+    let cause = causes::update(&state.db, id, cause_id, patch, |v| precondition.check(v)).await?;
+    Ok(ok_tagged(cause.version, CauseOut::from(cause)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    user.can_admin()?;
+    let (id, cause_id) = path.into_inner();
+    causes::delete(&state.db, id, cause_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,188 @@
+//! Request parsing shared by every handler: JSON bodies with a size limit and
+//! per-field errors, `If-Match`, pagination, and the absent-versus-null
+//! distinction that `PATCH` needs.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+
+use crate::{
+    error::{ApiError, FieldError},
+    startup::AppState,
+};
+
+/// A JSON request body. Malformed JSON is a 400; JSON of the wrong shape (an
+/// unknown enum value, a date in the wrong format, an unknown field) is a 422
+/// naming the field; a body over the configured limit is a 413.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = body_limit(req);
+        let content_type_ok = is_json(req);
+        let declared = declared_length(req);
+        let payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = read_body(payload, declared, limit).await?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+pub fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(crate::config::DEFAULT_BODY_LIMIT, |s| s.settings.body_limit)
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        // curl -d without -H still means JSON to a JSON API; absent is tolerated.
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Reads the whole body, refusing early when it is larger than `limit`.
+pub async fn read_body(
+    mut payload: Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest(format!("could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        Category::Data => {
+            let message = strip_position(&inner.to_string());
+            let field = if path == "." {
+                unknown_field_name(&message).unwrap_or_default()
+            } else {
+                path
+            };
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+        }
+    }
+}
+
+/// serde's messages end in " at line 1 column 17", which means nothing to a
+/// client that sent a field.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// Deserializes a field that may be absent (leave as is), `null` (clear it) or a
+/// value (set it): `Option<Option<T>>` with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The tag clients send back in `If-Match`.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version a `PATCH` expects, from `If-Match`: `None` when the header is
+/// absent or `*` (last write wins), otherwise the versions listed.
+#[derive(Debug, Clone, Default)]
+pub struct Precondition(Option<Vec<String>>);
+
+impl Precondition {
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let tags = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>();
+        if tags.is_empty() || tags.iter().any(|t| t == "*") {
+            Self(None)
+        } else {
+            Self(Some(tags))
+        }
+    }
+
+    /// 412 unless the resource is still at a version the client has seen.
+    pub fn check(&self, current_version: i32) -> Result<(), ApiError> {
+        match &self.0 {
+            Some(tags) if !tags.contains(&etag(current_version)) => {
+                Err(ApiError::PreconditionFailed)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequest for Precondition {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::from_request(req)))
+    }
+}

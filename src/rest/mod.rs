@@ -1,0 +1,219 @@
+//! The REST API: one module per resource (DTOs, handlers), and the route table
+//! that both serves them and is checked against `openapi.yaml`.
+
+pub mod action_items;
+pub mod causes;
+pub mod extract;
+pub mod health;
+pub mod people;
+pub mod postmortems;
+pub mod timeline;
+
+use actix_web::{
+    HttpRequest, HttpResponse, Route,
+    http::{Method, header},
+    web,
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::error::ApiError;
+
+/// One served route: method, path (in OpenAPI's `{param}` syntax) and handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    handler: fn(Route) -> Route,
+}
+
+fn ep(method: Method, path: &'static str, handler: fn(Route) -> Route) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every route hindsight serves. `tests/api/openapi.rs` checks this list against
+/// `openapi.yaml` both ways.
+pub fn endpoints() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        ep(M::GET, "/healthz", |r| r.to(health::healthz)),
+        ep(M::GET, "/readyz", |r| r.to(health::readyz)),
+        ep(M::GET, "/metrics", |r| r.to(health::metrics)),
+        ep(M::GET, "/api/v1/people", |r| r.to(people::list)),
+        ep(M::POST, "/api/v1/people", |r| r.to(people::create)),
+        ep(M::GET, "/api/v1/people/{id}", |r| r.to(people::get)),
+        ep(M::PATCH, "/api/v1/people/{id}", |r| r.to(people::update)),
+        ep(M::GET, "/api/v1/postmortems", |r| r.to(postmortems::list)),
+        ep(M::POST, "/api/v1/postmortems", |r| {
+            r.to(postmortems::create)
+        }),
+        ep(M::GET, "/api/v1/postmortems/{id}", |r| {
+            r.to(postmortems::get)
+        }),
+        ep(M::PATCH, "/api/v1/postmortems/{id}", |r| {
+            r.to(postmortems::update)
+        }),
+        ep(M::DELETE, "/api/v1/postmortems/{id}", |r| {
+            r.to(postmortems::delete)
+        }),
+        ep(M::GET, "/api/v1/postmortems/{id}/participants", |r| {
+            r.to(postmortems::list_participants)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/participants", |r| {
+            r.to(postmortems::add_participant)
+        }),
+        ep(
+            M::DELETE,
+            "/api/v1/postmortems/{id}/participants/{person_id}",
+            |r| r.to(postmortems::remove_participant),
+        ),
+        ep(M::GET, "/api/v1/postmortems/{id}/timeline", |r| {
+            r.to(timeline::list)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/timeline", |r| {
+            r.to(timeline::create)
+        }),
+        ep(
+            M::PATCH,
+            "/api/v1/postmortems/{id}/timeline/{entry_id}",
+            |r| r.to(timeline::update),
+        ),
+        ep(
+            M::DELETE,
+            "/api/v1/postmortems/{id}/timeline/{entry_id}",
+            |r| r.to(timeline::delete),
+        ),
+        ep(M::GET, "/api/v1/postmortems/{id}/causes", |r| {
+            r.to(causes::list)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/causes", |r| {
+            r.to(causes::create)
+        }),
+        ep(
+            M::PATCH,
+            "/api/v1/postmortems/{id}/causes/{cause_id}",
+            |r| r.to(causes::update),
+        ),
+        ep(
+            M::DELETE,
+            "/api/v1/postmortems/{id}/causes/{cause_id}",
+            |r| r.to(causes::delete),
+        ),
+        ep(M::GET, "/api/v1/postmortems/{id}/action-items", |r| {
+            r.to(action_items::list_for_postmortem)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/action-items", |r| {
+            r.to(action_items::create)
+        }),
+        ep(M::GET, "/api/v1/action-items", |r| r.to(action_items::list)),
+        ep(M::GET, "/api/v1/action-items/{id}", |r| {
+            r.to(action_items::get)
+        }),
+        ep(M::PATCH, "/api/v1/action-items/{id}", |r| {
+            r.to(action_items::update)
+        }),
+        ep(M::DELETE, "/api/v1/action-items/{id}", |r| {
+            r.to(action_items::delete)
+        }),
+    ]
+}
+
+/// Registers every endpoint, one resource per path so that a wrong method gets
+/// a 405 problem rather than a bare response.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let endpoints = endpoints();
+    let mut paths: Vec<&'static str> = endpoints.iter().map(|e| e.path).collect();
+    paths.dedup();
+    for path in paths {
+        let mut resource = web::resource(path).default_service(web::to(method_not_allowed));
+        for endpoint in endpoints.iter().filter(|e| e.path == path) {
+            resource = resource.route((endpoint.handler)(
+                web::route().method(endpoint.method.clone()),
+            ));
+        }
+        cfg.service(resource);
+    }
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    problem_response(
+        405,
+        "Method not allowed",
+        "method_not_allowed",
+        "this path does not accept this method",
+    )
+}
+
+/// The answer for paths no route matches.
+pub async fn route_not_found() -> HttpResponse {
+    problem_response(
+        404,
+        "Not found",
+        "route_not_found",
+        "no route matches this path",
+    )
+}
+
+fn problem_response(status: u16, title: &str, code: &str, detail: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or_default();
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(serde_json::json!({
+            "type": format!("https://hindsight.dev/problems/{code}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+            "code": code,
+        }))
+}
+
+/// A query string parsed into `T`; a value of the wrong type is a 422 naming it.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        if pairs
+            .clone()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return std::future::ready(Err(ApiError::validation(
+                "query",
+                "must not contain NUL characters",
+            )));
+        }
+        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
+            .map(QueryParams)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let message = e.into_inner().to_string();
+                let field = if field == "." {
+                    "query".to_owned()
+                } else {
+                    field
+                };
+                ApiError::validation(field, message)
+            });
+        std::future::ready(parsed)
+    }
+}
+
+/// 200 with the resource's `ETag`.
+pub fn ok_tagged(version: i32, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, extract::etag(version)))
+        .json(body)
+}
+
+/// 201 with `Location` and `ETag`.
+pub fn created(location: String, version: i32, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, extract::etag(version)))
+        .json(body)
+}

@@ -1,0 +1,209 @@
+//! `/api/v1/postmortems` and their participants.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use entity::{ParticipantRole, PostmortemStatus, Severity, participant};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    QueryParams, created,
+    extract::{JsonBody, Precondition},
+    ok_tagged,
+};
+use crate::{
+    auth::{AuthUser, Role},
+    error::ApiResult,
+    services::{
+        page::PageRequest,
+        participants::{self, ParticipantIn},
+        postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
+    },
+    startup::AppState,
+};
+
+/// A post-mortem as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct PostmortemOut {
+    pub id: Uuid,
+    pub title: String,
+    pub summary: String,
+    pub status: PostmortemStatus,
+    pub severity: Option<Severity>,
+    pub services: Vec<String>,
+    pub impact_started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub author_id: Option<Uuid>,
+    pub anonymized: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl From<PostmortemView> for PostmortemOut {
+    fn from(
+        PostmortemView {
+            record: m,
+            services,
+        }: PostmortemView,
+    ) -> Self {
+        Self {
+            id: m.id,
+            title: m.title,
+            summary: m.summary,
+            status: m.status,
+            severity: m.severity,
+            services,
+            impact_started_at: m.impact_started_at,
+            detected_at: m.detected_at,
+            acknowledged_at: m.acknowledged_at,
+            mitigated_at: m.mitigated_at,
+            resolved_at: m.resolved_at,
+            author_id: m.author_id,
+            anonymized: m.anonymized,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            published_at: m.published_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<PostmortemStatus>,
+    severity: Option<Severity>,
+    service: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let filter = PostmortemFilter {
+        status: q.status,
+        severity: q.severity,
+        service: q.service,
+        from: q.from,
+        to: q.to,
+    };
+    let list = postmortems::list(&state.db, &filter, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(PostmortemOut::from)))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    JsonBody(input): JsonBody<PostmortemIn>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let view = postmortems::create(&state.db, input).await?;
+    let (id, version) = (view.record.id, view.record.version);
+    Ok(created(
+        format!("/api/v1/postmortems/{id}"),
+        version,
+        PostmortemOut::from(view),
+    ))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let view = postmortems::get(&state.db, *id).await?;
+    Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    precondition: Precondition,
+    JsonBody(patch): JsonBody<PostmortemPatch>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let view = postmortems::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_admin()?;
+    postmortems::delete(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A person's part in a post-mortem.
+#[derive(Debug, Serialize)]
+pub struct ParticipantOut {
+    pub person_id: Uuid,
+    pub role: ParticipantRole,
+    pub added_at: DateTime<Utc>,
+}
+
+impl From<participant::Model> for ParticipantOut {
+    fn from(m: participant::Model) -> Self {
+        Self {
+            person_id: m.person_id,
+            role: m.role,
+            added_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+pub async fn list_participants(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let list = participants::list(&state.db, *id, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(ParticipantOut::from)))
+}
+
+pub async fn add_participant(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    JsonBody(input): JsonBody<ParticipantIn>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let row = participants::add(&state.db, *id, input).await?;
+    let location = format!("/api/v1/postmortems/{}/participants", row.postmortem_id);
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(ParticipantOut::from(row)))
+}
+
+pub async fn remove_participant(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let (id, person_id) = path.into_inner();
+    participants::remove(&state.db, id, person_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,113 @@
+//! `/api/v1/postmortems/{id}/timeline`: what happened, in order.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use entity::timeline_entry;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    QueryParams, created,
+    extract::{JsonBody, Precondition},
+    ok_tagged,
+    postmortems::PageQuery,
+};
+use crate::{
+    auth::{AuthUser, Role},
+    error::ApiResult,
+    services::{
+        page::PageRequest,
+        timeline::{self, EntryIn, EntryPatch},
+    },
+    startup::AppState,
+};
+
+#[derive(Debug, Serialize)]
+pub struct TimelineEntryOut {
+    pub id: Uuid,
+    pub postmortem_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: String,
+    pub source: String,
+    pub title: String,
+    pub description: String,
+    pub link: Option<String>,
+    pub service: Option<String>,
+    pub event_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<timeline_entry::Model> for TimelineEntryOut {
+    fn from(m: timeline_entry::Model) -> Self {
+        Self {
+            id: m.id,
+            postmortem_id: m.postmortem_id,
+            occurred_at: m.occurred_at,
+            kind: m.kind,
+            source: m.source,
+            title: m.title,
+            description: m.description,
+            link: m.link,
+            service: m.service,
+            event_id: m.event_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Viewer)?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let list = timeline::list(&state.db, *id, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(TimelineEntryOut::from)))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    JsonBody(input): JsonBody<EntryIn>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let entry = timeline::create(&state.db, *id, input).await?;
+    let location = format!(
+        "/api/v1/postmortems/{}/timeline/{}",
+        entry.postmortem_id, entry.id
+    );
+    Ok(created(
+        location,
+        entry.version,
+        TimelineEntryOut::from(entry),
+    ))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    precondition: Precondition,
+    JsonBody(patch): JsonBody<EntryPatch>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let (id, entry_id) = path.into_inner();
+    let entry = timeline::update(&state.db, id, entry_id, patch, |v| precondition.check(v)).await?;
+    Ok(ok_tagged(entry.version, TimelineEntryOut::from(entry)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    user.can_admin()?;
+    let (id, entry_id) = path.into_inner();
+    timeline::delete(&state.db, id, entry_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

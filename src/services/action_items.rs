@@ -1,0 +1,251 @@
+//! Action items: commitments with one owner and a due date.
+
+use chrono::{NaiveDate, Utc};
+use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    prelude::*,
+};
+use serde::Deserialize;
+
+use super::{
+    Problems, causes, new_id, now,
+    page::{Page, PageRequest, parse_uuid_key},
+    people, postmortems, update_versioned,
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    rest::extract::nullable,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItemIn {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub cause_id: Option<Uuid>,
+    pub area: Option<CauseArea>,
+    pub owner_id: Option<Uuid>,
+    pub due_date: Option<NaiveDate>,
+    pub priority: Option<Priority>,
+    pub status: Option<ActionItemStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItemPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub cause_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub area: Option<Option<CauseArea>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub owner_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub due_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub priority: Option<Option<Priority>>,
+    pub status: Option<ActionItemStatus>,
+}
+
+/// Filters of `GET /api/v1/action-items`.
+#[derive(Debug, Default)]
+pub struct ActionItemFilter {
+    pub postmortem_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub status: Option<ActionItemStatus>,
+    /// Past due and still open or in progress.
+    pub overdue: Option<bool>,
+    /// Due strictly before this date.
+    pub due_before: Option<NaiveDate>,
+}
+
+/// The cause must belong to the same post-mortem; an item with a cause takes
+/// the cause's area unless it names one, and the two may not disagree.
+async fn resolve_area(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    cause_id: Option<Uuid>,
+    area: Option<CauseArea>,
+) -> ApiResult<Option<CauseArea>> {
+    let Some(cause_id) = cause_id else {
+        return Ok(area);
+    };
+    let cause = causes::get(db, postmortem_id, cause_id)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => {
+                ApiError::validation("cause_id", "no cause of this post-mortem has this id")
+            }
+            other => other,
+        })?;
+    match area {
+        Some(area) if area != cause.area => Err(ApiError::validation(
+            "area",
+            "differs from the area of the cause it addresses",
+        )),
+        _ => Ok(Some(cause.area)),
+    }
+}
+
+fn completed_at(
+    status: ActionItemStatus,
+    before: Option<&action_item::Model>,
+) -> Option<chrono::DateTime<Utc>> {
+    match before {
+        _ if !status.is_closed() => None,
+        Some(item) if item.status.is_closed() => item.completed_at,
+        _ => Some(now()),
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    input: ActionItemIn,
+) -> ApiResult<action_item::Model> {
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut p = Problems::default();
+    let title = p.text("title", &input.title, 500);
+    let description = p.prose("description", &input.description);
+    p.finish()?;
+    if let Some(owner) = input.owner_id {
+        people::must_exist(db, "owner_id", owner).await?;
+    }
+    let area = resolve_area(db, postmortem_id, input.cause_id, input.area).await?;
+    let status = input.status.unwrap_or(ActionItemStatus::Open);
+    let at = now();
+    let row = action_item::ActiveModel {
+        id: Set(new_id()),
+        postmortem_id: Set(postmortem_id),
+        cause_id: Set(input.cause_id),
+        area: Set(area),
+        title: Set(title),
+        description: Set(description),
+        owner_id: Set(input.owner_id),
+        due_date: Set(input.due_date),
+        priority: Set(input.priority),
+        status: Set(status),
+        tracker_id: Set(None),
+        external_key: Set(None),
+        external_url: Set(None),
+        sync_state: Set(SyncState::NotSynced),
+        last_sync_error: Set(None),
+        completed_at: Set(completed_at(status, None)),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    Ok(row.insert(db).await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<action_item::Model> {
+    action_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("action item"))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    patch: ActionItemPatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<action_item::Model> {
+    let current = get(db, id).await?;
+    check(current.version)?;
+    let mut p = Problems::default();
+    let mut model: action_item::ActiveModel = current.clone().into();
+    if let Some(title) = patch.title {
+        model.title = Set(p.text("title", &title, 500));
+    }
+    if let Some(description) = patch.description {
+        model.description = Set(p.prose("description", &description));
+    }
+    p.finish()?;
+    if let Some(owner) = patch.owner_id {
+        if let Some(owner) = owner {
+            people::must_exist(db, "owner_id", owner).await?;
+        }
+        model.owner_id = Set(owner);
+    }
+    if patch.cause_id.is_some() || patch.area.is_some() {
+        let cause_id = patch.cause_id.unwrap_or(current.cause_id);
+        // A new cause brings its own area unless the patch names one.
+        let area = match (patch.area, patch.cause_id) {
+            (Some(area), _) => area,
+            (None, Some(_)) => None,
+            (None, None) => current.area,
+        };
+        model.cause_id = Set(cause_id);
+        model.area = Set(resolve_area(db, current.postmortem_id, cause_id, area).await?);
+    }
+    if let Some(due) = patch.due_date {
+        model.due_date = Set(due);
+    }
+    if let Some(priority) = patch.priority {
+        model.priority = Set(priority);
+    }
+    if let Some(status) = patch.status {
+        model.status = Set(status);
+        model.completed_at = Set(completed_at(status, Some(&current)));
+    }
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(now());
+    update_versioned(db, model, action_item::Column::Version, current.version).await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    let result = action_item::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound("action item"));
+    }
+    Ok(())
+}
+
+/// Items in the order they were created.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &ActionItemFilter,
+    today: NaiveDate,
+    page: &PageRequest,
+) -> ApiResult<Page<action_item::Model>> {
+    use action_item::Column as C;
+    let mut query = action_item::Entity::find().order_by_asc(C::Id);
+    if let Some(pm) = filter.postmortem_id {
+        query = query.filter(C::PostmortemId.eq(pm));
+    }
+    if let Some(owner) = filter.owner_id {
+        query = query.filter(C::OwnerId.eq(owner));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(C::Status.eq(status));
+    }
+    let open = [ActionItemStatus::Open, ActionItemStatus::InProgress];
+    match filter.overdue {
+        Some(true) => {
+            query = query
+                .filter(C::DueDate.lt(today))
+                .filter(C::Status.is_in(open))
+        }
+        Some(false) => {
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(C::DueDate.is_null())
+                    .add(C::DueDate.gte(today))
+                    .add(C::Status.is_not_in(open)),
+            )
+        }
+        None => {}
+    }
+    if let Some(before) = filter.due_before {
+        query = query.filter(C::DueDate.lt(before));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(C::Id.gt(parse_uuid_key(after)?));
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}

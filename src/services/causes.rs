@@ -1,0 +1,119 @@
+//! Contributing causes, each in one of the three areas.
+
+use entity::{CauseArea, cause};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    prelude::*,
+};
+use serde::Deserialize;
+
+use super::{
+    Problems, new_id, now,
+    page::{Page, PageRequest, parse_uuid_key},
+    postmortems, update_versioned,
+};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CauseIn {
+    pub area: CauseArea,
+    pub description: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CausePatch {
+    pub area: Option<CauseArea>,
+    pub description: Option<String>,
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    input: CauseIn,
+) -> ApiResult<cause::Model> {
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut p = Problems::default();
+    let description = p.text("description", &input.description, 10_000);
+    p.finish()?;
+    let at = now();
+    let row = cause::ActiveModel {
+        id: Set(new_id()),
+        postmortem_id: Set(postmortem_id),
+        area: Set(input.area),
+        description: Set(description),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    Ok(row.insert(db).await?)
+}
+
+/// A cause of this post-mortem (404 for another post-mortem's cause).
+pub async fn get(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+) -> ApiResult<cause::Model> {
+    cause::Entity::find_by_id(id)
+        .filter(cause::Column::PostmortemId.eq(postmortem_id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("cause"))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+    patch: CausePatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<cause::Model> {
+    let current = get(db, postmortem_id, id).await?;
+    check(current.version)?;
+    let mut p = Problems::default();
+    let mut model: cause::ActiveModel = current.clone().into();
+    if let Some(area) = patch.area {
+        model.area = Set(area);
+    }
+    if let Some(description) = patch.description {
+        model.description = Set(p.text("description", &description, 10_000));
+    }
+    p.finish()?;
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(now());
+    update_versioned(db, model, cause::Column::Version, current.version).await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let result = cause::Entity::delete_many()
+        .filter(cause::Column::Id.eq(id))
+        .filter(cause::Column::PostmortemId.eq(postmortem_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound("cause"));
+    }
+    Ok(())
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    area: Option<CauseArea>,
+    page: &PageRequest,
+) -> ApiResult<Page<cause::Model>> {
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut query = cause::Entity::find()
+        .filter(cause::Column::PostmortemId.eq(postmortem_id))
+        .order_by_asc(cause::Column::Id);
+    if let Some(area) = area {
+        query = query.filter(cause::Column::Area.eq(area));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(cause::Column::Id.gt(parse_uuid_key(after)?));
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}

@@ -1,0 +1,89 @@
+//! Who took part in and reviews a post-mortem.
+
+use entity::{ParticipantRole, participant};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    prelude::*,
+};
+use serde::Deserialize;
+
+use super::{
+    now,
+    page::{Page, PageRequest, parse_uuid_key},
+    people, postmortems,
+};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantIn {
+    pub person_id: Uuid,
+    #[serde(default = "default_role")]
+    pub role: ParticipantRole,
+}
+
+fn default_role() -> ParticipantRole {
+    ParticipantRole::Participant
+}
+
+pub async fn add(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    input: ParticipantIn,
+) -> ApiResult<participant::Model> {
+    let pm = postmortems::get_record(db, postmortem_id).await?;
+    people::must_exist(db, "person_id", input.person_id).await?;
+    if input.role == ParticipantRole::Author && pm.author_id != Some(input.person_id) {
+        return Err(ApiError::validation(
+            "role",
+            "the author is set with the post-mortem's author_id; add others as reviewer or participant",
+        ));
+    }
+    if participant::Entity::find_by_id((postmortem_id, input.person_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict {
+            code: "already_participant",
+            detail: "this person already takes part in the post-mortem; remove them first to change their role".into(),
+        });
+    }
+    let row = participant::ActiveModel {
+        postmortem_id: Set(postmortem_id),
+        person_id: Set(input.person_id),
+        role: Set(input.role),
+        created_at: Set(now()),
+    };
+    Ok(row.insert(db).await?)
+}
+
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    person_id: Uuid,
+) -> ApiResult<()> {
+    let result = participant::Entity::delete_by_id((postmortem_id, person_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound("participant"));
+    }
+    Ok(())
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    page: &PageRequest,
+) -> ApiResult<Page<participant::Model>> {
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut query = participant::Entity::find()
+        .filter(participant::Column::PostmortemId.eq(postmortem_id))
+        .order_by_asc(participant::Column::PersonId);
+    if let Some(after) = &page.after {
+        query = query.filter(participant::Column::PersonId.gt(parse_uuid_key(after)?));
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, |r| r.person_id.to_string()))
+}

@@ -1,0 +1,401 @@
+//! Post-mortems: the record of one incident, its impact window and services.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    ParticipantRole, PostmortemStatus, Severity, participant, postmortem, postmortem_service,
+};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
+};
+use serde::Deserialize;
+
+use super::{
+    Problems, begin_write, new_id, now,
+    page::{Page, PageRequest, parse_uuid_key},
+    people, update_versioned,
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    rest::extract::nullable,
+};
+
+/// A post-mortem with the services it is about.
+#[derive(Debug, Clone)]
+pub struct PostmortemView {
+    pub record: postmortem::Model,
+    pub services: Vec<String>,
+}
+
+/// A new post-mortem.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemIn {
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    pub status: Option<PostmortemStatus>,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    pub impact_started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub author_id: Option<Uuid>,
+    pub anonymized: Option<bool>,
+}
+
+/// Changes to a post-mortem: absent fields stay, `null` clears.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemPatch {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub status: Option<PostmortemStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub severity: Option<Option<Severity>>,
+    pub services: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub impact_started_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub detected_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub acknowledged_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub mitigated_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub resolved_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub author_id: Option<Option<Uuid>>,
+    pub anonymized: Option<bool>,
+}
+
+/// List filters.
+#[derive(Debug, Default)]
+pub struct PostmortemFilter {
+    pub status: Option<PostmortemStatus>,
+    pub severity: Option<Severity>,
+    pub service: Option<String>,
+    /// Incidents whose impact started (or, lacking that, that were written) at or after this.
+    pub from: Option<DateTime<Utc>>,
+    /// ... and before this.
+    pub to: Option<DateTime<Utc>>,
+}
+
+const MAX_SERVICES: usize = 50;
+
+fn services(p: &mut Problems, raw: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, name) in raw.iter().enumerate() {
+        let field = format!("services.{i}");
+        let name = p.text(&field, name, 100);
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    p.check(out.len() <= MAX_SERVICES, "services", "at most 50 services");
+    out
+}
+
+/// Phase timestamps that cannot be true in any incident: a phase that ends
+/// before the impact started, or a resolution before a phase it closes. Finer
+/// ordering (acknowledged before detected, ...) is left to the review, which
+/// flags it without refusing the write.
+fn impossible_phases(p: &mut Problems, m: &postmortem::ActiveModel) {
+    let get = |v: &sea_orm::ActiveValue<Option<DateTime<Utc>>>| v.clone().unwrap();
+    let impact = get(&m.impact_started_at);
+    let resolved = get(&m.resolved_at);
+    let phases = [
+        ("detected_at", get(&m.detected_at)),
+        ("acknowledged_at", get(&m.acknowledged_at)),
+        ("mitigated_at", get(&m.mitigated_at)),
+        ("resolved_at", resolved),
+    ];
+    if let Some(impact) = impact {
+        for (field, at) in phases {
+            if at.is_some_and(|at| at < impact) {
+                p.add(field, "must not be before impact_started_at");
+            }
+        }
+    }
+    if let Some(resolved) = resolved {
+        for (field, at) in &phases[..3] {
+            if at.is_some_and(|at| at > resolved) {
+                p.add("resolved_at", format!("must not be before {field}"));
+            }
+        }
+    }
+}
+
+fn status_allowed(p: &mut Problems, status: PostmortemStatus) {
+    p.check(
+        status != PostmortemStatus::Published,
+        "status",
+        "a post-mortem is published with POST /api/v1/postmortems/{id}/publish, which checks it first",
+    );
+}
+
+pub async fn create(db: &impl TransactionTrait, input: PostmortemIn) -> ApiResult<PostmortemView> {
+    let mut p = Problems::default();
+    let status = input.status.unwrap_or(PostmortemStatus::Draft);
+    status_allowed(&mut p, status);
+    let service_names = services(&mut p, &input.services);
+    let at = now();
+    let model = postmortem::ActiveModel {
+        id: Set(new_id()),
+        title: Set(p.text("title", &input.title, 300)),
+        summary: Set(p.prose("summary", &input.summary)),
+        status: Set(status),
+        severity: Set(input.severity),
+        impact_started_at: Set(input.impact_started_at),
+        detected_at: Set(input.detected_at),
+        acknowledged_at: Set(input.acknowledged_at),
+        mitigated_at: Set(input.mitigated_at),
+        resolved_at: Set(input.resolved_at),
+        author_id: Set(input.author_id),
+        anonymized: Set(input.anonymized.unwrap_or(true)),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        published_at: Set(None),
+    };
+    impossible_phases(&mut p, &model);
+    p.finish()?;
+
+    let txn = begin_write(db).await?;
+    if let Some(author) = input.author_id {
+        people::must_exist(&txn, "author_id", author).await?;
+    }
+    let record = model.insert(&txn).await?;
+    replace_services(&txn, record.id, &service_names).await?;
+    if let Some(author) = record.author_id {
+        ensure_author(&txn, record.id, author).await?;
+    }
+    txn.commit().await?;
+    Ok(PostmortemView {
+        record,
+        services: service_names,
+    })
+}
+
+/// The author is always a participant, so reviews can tell them from reviewers.
+async fn ensure_author(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    person_id: Uuid,
+) -> ApiResult<()> {
+    let existing = participant::Entity::find_by_id((postmortem_id, person_id))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) if row.role == ParticipantRole::Author => Ok(()),
+        Some(row) => {
+            let mut row: participant::ActiveModel = row.into();
+            row.role = Set(ParticipantRole::Author);
+            row.update(db).await?;
+            Ok(())
+        }
+        None => {
+            participant::ActiveModel {
+                postmortem_id: Set(postmortem_id),
+                person_id: Set(person_id),
+                role: Set(ParticipantRole::Author),
+                created_at: Set(now()),
+            }
+            .insert(db)
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+async fn replace_services(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    names: &[String],
+) -> ApiResult<()> {
+    postmortem_service::Entity::delete_many()
+        .filter(postmortem_service::Column::PostmortemId.eq(postmortem_id))
+        .exec(db)
+        .await?;
+    let rows = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| postmortem_service::ActiveModel {
+            postmortem_id: Set(postmortem_id),
+            service: Set(name.clone()),
+            position: Set(i as i32),
+        });
+    postmortem_service::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_record(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<postmortem::Model> {
+    postmortem::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("post-mortem"))
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<PostmortemView> {
+    let record = get_record(db, id).await?;
+    let mut services = services_of(db, &[id]).await?;
+    Ok(PostmortemView {
+        services: services.remove(&id).unwrap_or_default(),
+        record,
+    })
+}
+
+/// Services of several post-mortems in one query.
+pub async fn services_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<String>>> {
+    let rows = postmortem_service::Entity::find()
+        .filter(postmortem_service::Column::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(postmortem_service::Column::Position)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for row in rows {
+        map.entry(row.postmortem_id).or_default().push(row.service);
+    }
+    Ok(map)
+}
+
+pub async fn update(
+    db: &impl TransactionTrait,
+    id: Uuid,
+    patch: PostmortemPatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<PostmortemView> {
+    let txn = begin_write(db).await?;
+    let current = get_record(&txn, id).await?;
+    check(current.version)?;
+    let mut p = Problems::default();
+    let mut model: postmortem::ActiveModel = current.clone().into();
+    if let Some(title) = patch.title {
+        model.title = Set(p.text("title", &title, 300));
+    }
+    if let Some(summary) = patch.summary {
+        model.summary = Set(p.prose("summary", &summary));
+    }
+    if let Some(status) = patch.status {
+        if status != current.status {
+            status_allowed(&mut p, status);
+        }
+        model.status = Set(status);
+    }
+    if let Some(severity) = patch.severity {
+        model.severity = Set(severity);
+    }
+    let new_services = patch.services.as_deref().map(|s| services(&mut p, s));
+    macro_rules! set_time {
+        ($field:ident) => {
+            if let Some(value) = patch.$field {
+                model.$field = Set(value);
+            }
+        };
+    }
+    set_time!(impact_started_at);
+    set_time!(detected_at);
+    set_time!(acknowledged_at);
+    set_time!(mitigated_at);
+    set_time!(resolved_at);
+    if let Some(author) = patch.author_id {
+        model.author_id = Set(author);
+    }
+    if let Some(anonymized) = patch.anonymized {
+        model.anonymized = Set(anonymized);
+    }
+    impossible_phases(&mut p, &model);
+    p.finish()?;
+    if let Some(Some(author)) = patch.author_id {
+        people::must_exist(&txn, "author_id", author).await?;
+    }
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(now());
+    let record =
+        update_versioned(&txn, model, postmortem::Column::Version, current.version).await?;
+    if let Some(names) = &new_services {
+        replace_services(&txn, id, names).await?;
+    }
+    if let Some(author) = record.author_id.filter(|a| Some(*a) != current.author_id) {
+        ensure_author(&txn, id, author).await?;
+    }
+    let services = match new_services {
+        Some(names) => names,
+        None => services_of(&txn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default(),
+    };
+    txn.commit().await?;
+    Ok(PostmortemView { record, services })
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    let result = postmortem::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound("post-mortem"));
+    }
+    Ok(())
+}
+
+/// Newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &PostmortemFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<PostmortemView>> {
+    use postmortem::Column as C;
+    let mut query = postmortem::Entity::find().order_by_desc(C::Id);
+    if let Some(status) = filter.status {
+        query = query.filter(C::Status.eq(status));
+    }
+    if let Some(severity) = filter.severity {
+        query = query.filter(C::Severity.eq(severity));
+    }
+    if let Some(service) = &filter.service {
+        query = query.filter(
+            C::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(postmortem_service::Column::PostmortemId)
+                    .from(postmortem_service::Entity)
+                    .and_where(postmortem_service::Column::Service.eq(service.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let started = |op: fn(C, DateTime<Utc>) -> sea_orm::sea_query::SimpleExpr,
+                   at: DateTime<Utc>| {
+        Condition::any().add(op(C::ImpactStartedAt, at)).add(
+            Condition::all()
+                .add(C::ImpactStartedAt.is_null())
+                .add(op(C::CreatedAt, at)),
+        )
+    };
+    if let Some(from) = filter.from {
+        query = query.filter(started(|c, at| c.gte(at), from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(started(|c, at| c.lt(at), to));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(C::Id.lt(parse_uuid_key(after)?));
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    let page = Page::from_rows(rows, page, |r| r.id.to_string());
+    let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+    let mut services = services_of(db, &ids).await?;
+    Ok(page.map(|record| PostmortemView {
+        services: services.remove(&record.id).unwrap_or_default(),
+        record,
+    }))
+}

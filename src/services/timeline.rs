@@ -1,0 +1,183 @@
+//! Timeline entries, always read in the order they happened.
+
+use chrono::{DateTime, Utc};
+use entity::timeline_entry;
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, prelude::*,
+};
+use serde::Deserialize;
+
+use super::{
+    Problems, new_id, now,
+    page::{Page, PageRequest, parse_uuid_key, split_key},
+    postmortems, update_versioned,
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    rest::extract::nullable,
+};
+
+/// Entries written by hand have this source; pre-filled ones carry their integration's kind.
+pub const MANUAL: &str = "manual";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryIn {
+    pub occurred_at: DateTime<Utc>,
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub link: Option<String>,
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryPatch {
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub link: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub service: Option<Option<String>>,
+}
+
+/// Kinds are open-ended (`alert.triggered`, `deploy.failed`, `note`, `detected`,
+/// ...) but must read as a dotted lowercase name.
+fn kind(p: &mut Problems, raw: &str) -> String {
+    let kind = raw.trim().to_owned();
+    let valid = !kind.is_empty()
+        && kind.len() <= 64
+        && kind.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+    p.check(
+        valid,
+        "kind",
+        "must be a lowercase dotted name such as note, detected or deploy.failed",
+    );
+    kind
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    input: EntryIn,
+) -> ApiResult<timeline_entry::Model> {
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut p = Problems::default();
+    let at = now();
+    let row = timeline_entry::ActiveModel {
+        id: Set(new_id()),
+        postmortem_id: Set(postmortem_id),
+        occurred_at: Set(input.occurred_at),
+        kind: Set(kind(&mut p, &input.kind)),
+        source: Set(MANUAL.to_owned()),
+        title: Set(p.text("title", &input.title, 500)),
+        description: Set(p.prose("description", &input.description)),
+        link: Set(p.url("link", input.link.as_deref())),
+        service: Set(p.optional_text("service", input.service.as_deref(), 100)),
+        event_id: Set(None),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    p.finish()?;
+    Ok(row.insert(db).await?)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+) -> ApiResult<timeline_entry::Model> {
+    timeline_entry::Entity::find_by_id(id)
+        .filter(timeline_entry::Column::PostmortemId.eq(postmortem_id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("timeline entry"))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+    patch: EntryPatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<timeline_entry::Model> {
+    let current = get(db, postmortem_id, id).await?;
+    check(current.version)?;
+    let mut p = Problems::default();
+    let mut model: timeline_entry::ActiveModel = current.clone().into();
+    if let Some(at) = patch.occurred_at {
+        model.occurred_at = Set(at);
+    }
+    if let Some(raw) = patch.kind {
+        model.kind = Set(kind(&mut p, &raw));
+    }
+    if let Some(title) = patch.title {
+        model.title = Set(p.text("title", &title, 500));
+    }
+    if let Some(description) = patch.description {
+        model.description = Set(p.prose("description", &description));
+    }
+    if let Some(link) = patch.link {
+        model.link = Set(p.url("link", link.as_deref()));
+    }
+    if let Some(service) = patch.service {
+        model.service = Set(p.optional_text("service", service.as_deref(), 100));
+    }
+    p.finish()?;
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(now());
+    update_versioned(db, model, timeline_entry::Column::Version, current.version).await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let result = timeline_entry::Entity::delete_many()
+        .filter(timeline_entry::Column::Id.eq(id))
+        .filter(timeline_entry::Column::PostmortemId.eq(postmortem_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound("timeline entry"));
+    }
+    Ok(())
+}
+
+/// Entries in the order they happened (ties broken by id, so pages never overlap).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    page: &PageRequest,
+) -> ApiResult<Page<timeline_entry::Model>> {
+    use timeline_entry::Column as C;
+    postmortems::get_record(db, postmortem_id).await?;
+    let mut query = timeline_entry::Entity::find()
+        .filter(C::PostmortemId.eq(postmortem_id))
+        .order_by_asc(C::OccurredAt)
+        .order_by_asc(C::Id);
+    if let Some(after) = &page.after {
+        let (at, id) = split_key(after)?;
+        let at: DateTime<Utc> = at
+            .parse()
+            .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))?;
+        let id = parse_uuid_key(id)?;
+        query = query.filter(
+            Condition::any()
+                .add(C::OccurredAt.gt(at))
+                .add(Condition::all().add(C::OccurredAt.eq(at)).add(C::Id.gt(id))),
+        );
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, |r| {
+        format!("{}|{}", r.occurred_at.to_rfc3339(), r.id)
+    }))
+}

@@ -1,0 +1,118 @@
+//! Building and running the application: database, state, HTTP server.
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    auth::TokenVerifier,
+    config::{Settings, redact_url},
+    error::ApiError,
+    rest,
+    telemetry::{self, Metrics},
+};
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub tokens: TokenVerifier,
+    pub metrics: Metrics,
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// Connects with settings that suit each backend: SQLite in WAL mode with a
+/// busy timeout so readers and the single writer do not trip over each other.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(20);
+    }
+    Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(url)))
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("running database migrations")
+}
+
+impl Application {
+    /// Connects, migrates and binds. With `bind` ending in `:0` the OS picks a
+    /// port, which [`Application::port`] reports.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = connect(&settings.database_url).await?;
+        migrate(&db).await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            tokens: TokenVerifier::new(&settings.jwt)?,
+            metrics: Metrics::new(),
+            db,
+            settings,
+        });
+        let server = serve(listener, state.clone())?;
+        tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| ApiError::NotFound("resource").into()),
+            )
+            .wrap(from_fn(telemetry::observe_requests))
+            .wrap(TracingLogger::default())
+            .configure(rest::configure)
+            .default_service(web::to(rest::route_not_found))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

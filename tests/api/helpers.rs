@@ -1,0 +1,251 @@
+//! `spawn_app()` and typed helpers on `TestApp`.
+
+use std::time::Duration;
+
+use hindsight::{
+    auth::{Role, TokenVerifier},
+    config::{JwtKey, JwtSettings, Secret, Settings},
+    startup::Application,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const JWT_SECRET: &[u8] = b"test-secret-that-is-at-least-32-bytes-long!";
+
+/// A database that lives as long as one test.
+enum TestDb {
+    Sqlite { path: std::path::PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    async fn create() -> (Self, String) {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("hindsight_test_{}", Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                use sea_orm::ConnectionTrait as _;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                let url = format!("{base}/{name}");
+                (Self::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let path =
+                    std::env::temp_dir().join(format!("hindsight-test-{}.db", Uuid::new_v4()));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (Self::Sqlite { path }, url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Self::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs outside async; a short-lived runtime on its own thread does the work.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        use sea_orm::ConnectionTrait as _;
+                        if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            admin.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub state: actix_web::web::Data<hindsight::startup::AppState>,
+    tokens: TokenVerifier,
+    _db: TestDb,
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        database_url,
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        jwt: JwtSettings {
+            key: JwtKey::Hs256(Secret::new(JWT_SECRET.to_vec())),
+            issuer: None,
+            audience: None,
+        },
+        secret_key: Secret::new(vec![7; 32]),
+        body_limit: 64 * 1024,
+        log_json: false,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    hindsight::telemetry::init_logging(false);
+    let (db, url) = TestDb::create().await;
+    let mut settings = test_settings(url);
+    configure(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let tokens = TokenVerifier::new(&test_settings(String::new()).jwt).unwrap();
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        settings,
+        state,
+        tokens,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn token(&self, role: Role) -> String {
+        self.tokens
+            .mint("tester@example.com", role, Duration::from_secs(3600))
+            .unwrap()
+    }
+
+    pub fn request(&self, method: Method, path: &str, role: Role) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(self.token(role))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, Role::Viewer)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Role::Admin)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Role::Editor)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path, Role::Admin)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs and insists on 201, returning the body.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let response = self.post(path, &body).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "POST {path} {body} answered {text}"
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn person(&self, name: &str) -> Value {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        self.create(
+            "/api/v1/people",
+            json!({ "display_name": name, "email": email }),
+        )
+        .await
+    }
+
+    pub async fn postmortem(&self, body: Value) -> Value {
+        self.create("/api/v1/postmortems", body).await
+    }
+
+    pub async fn simple_postmortem(&self) -> Value {
+        self.postmortem(json!({ "title": "Checkout returned 500s", "services": ["checkout"] }))
+            .await
+    }
+}
+
+pub fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
+
+/// Asserts a problem+json answer with this status and code, and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
+
+/// The field names a 422 problem lists.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
