@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cli;
 /// Settings from the environment.
 pub mod config;
+/// Pure rules of the practice: review findings, phase metrics, anonymization, Markdown.
+pub mod domain;
 /// The API error type and its problem+json rendering.
 pub mod error;
 /// The REST API.

@@ -1,0 +1,362 @@
+//! Stable pseudonyms per post-mortem ("Engineer A"), descriptions that keep the signal
+//! anonymizing would lose (team, role, tenure), and scrubbing of names from prose.
+
+use chrono::NaiveDate;
+
+use super::text::{Token, TokenKind, tokenize};
+
+/// What the anonymizer needs to know about a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonProfile {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub github_login: Option<String>,
+    pub team: Option<String>,
+    pub role_title: Option<String>,
+    pub joined_on: Option<NaiveDate>,
+}
+
+/// "Engineer A" for 0, "Engineer Z" for 25, "Engineer AA" for 26: bijective base 26, like
+/// spreadsheet columns, so the labels never run out and never repeat.
+pub fn pseudonym_label(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        n /= 26;
+    }
+    letters.reverse();
+    format!("Engineer {}", letters.into_iter().collect::<String>())
+}
+
+struct Entry {
+    profile: PersonProfile,
+    label: String,
+    /// Lower-cased words of the display name, in order.
+    full_name: Vec<String>,
+    /// Name words of three letters or more, matched on their own.
+    name_parts: Vec<String>,
+    email: Option<String>,
+    login: Option<String>,
+}
+
+impl Entry {
+    fn new(profile: PersonProfile, label: String) -> Self {
+        let full_name: Vec<String> = profile
+            .display_name
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|part| {
+                part.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|part| !part.is_empty())
+            .collect();
+        let name_parts = full_name
+            .iter()
+            .filter(|part| part.chars().count() >= 3)
+            .cloned()
+            .collect();
+        let email = profile.email.as_deref().map(|e| e.trim().to_lowercase());
+        let login = profile
+            .github_login
+            .as_deref()
+            .map(|l| l.trim().trim_start_matches('@').to_lowercase())
+            .filter(|l| !l.is_empty());
+        Entry {
+            profile,
+            label,
+            full_name,
+            name_parts,
+            email,
+            login,
+        }
+    }
+}
+
+/// The pseudonyms of one post-mortem's people.
+pub struct Pseudonyms {
+    entries: Vec<Entry>,
+}
+
+/// `Alice's` -> (`Alice`, `'s`): the name part of a token and the possessive after it.
+fn split_possessive(token: &str) -> (&str, &str) {
+    for suffix in ["'s", "\u{2019}s", "'", "\u{2019}"] {
+        if let Some(core) = token.strip_suffix(suffix) {
+            return (core, &token[core.len()..]);
+        }
+    }
+    (token, "")
+}
+
+impl Pseudonyms {
+    /// Labels people in order: the author first, then everyone else in the order given
+    /// (their first appearance); a person listed twice keeps the first label.
+    pub fn assign(author_id: Option<&str>, people: &[PersonProfile]) -> Self {
+        let author = people.iter().filter(|p| Some(p.id.as_str()) == author_id);
+        let others = people.iter().filter(|p| Some(p.id.as_str()) != author_id);
+        let mut entries: Vec<Entry> = Vec::new();
+        for profile in author.chain(others) {
+            if entries.iter().all(|e| e.profile.id != profile.id) {
+                let label = pseudonym_label(entries.len());
+                entries.push(Entry::new(profile.clone(), label));
+            }
+        }
+        Pseudonyms { entries }
+    }
+
+    /// The pseudonym of a person: "Engineer B".
+    pub fn label(&self, person_id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.profile.id == person_id)
+            .map(|e| e.label.as_str())
+    }
+
+    /// "Engineer A, frontend, Senior Engineer, joined 3 days before": the pseudonym with
+    /// team, role and tenure at the incident, leaving out whatever is unknown.
+    pub fn describe(&self, person_id: &str, incident_date: NaiveDate) -> Option<String> {
+        let entry = self.entries.iter().find(|e| e.profile.id == person_id)?;
+        let profile = &entry.profile;
+        let mut parts = vec![entry.label.clone()];
+        let known = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        parts.extend(known(&profile.team));
+        parts.extend(known(&profile.role_title));
+        parts.extend(
+            profile
+                .joined_on
+                .map(|joined| tenure(joined, incident_date)),
+        );
+        Some(parts.join(", "))
+    }
+
+    /// Replaces every known person's name, e-mail and handle in `text` with their
+    /// pseudonym. Whole words only, case-insensitive; a possessive `'s` is kept.
+    pub fn scrub(&self, text: &str) -> String {
+        let tokens = tokenize(text);
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut i = 0;
+        while i < tokens.len() {
+            let (consumed, label) = match self.full_name_at(text, &tokens, i) {
+                Some(found) => found,
+                None => match self.single_at(text, tokens[i]) {
+                    Some(label) => (1, label),
+                    None => {
+                        i += 1;
+                        continue;
+                    }
+                },
+            };
+            let last = tokens[i + consumed - 1];
+            let (core, _) = split_possessive(last.text(text));
+            out.push_str(&text[copied..tokens[i].start]);
+            out.push_str(&label);
+            copied = last.start + core.len();
+            i += consumed;
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+
+    /// A display name of two words or more written out in full, starting at token `i`.
+    fn full_name_at(&self, text: &str, tokens: &[Token], i: usize) -> Option<(usize, String)> {
+        self.entries
+            .iter()
+            .filter(|e| e.full_name.len() >= 2)
+            .find(|entry| {
+                let window = tokens.get(i..i + entry.full_name.len());
+                window.is_some_and(|window| {
+                    let adjacent = window
+                        .windows(2)
+                        .all(|pair| text[pair[0].end..pair[1].start].trim().is_empty());
+                    let words_match = window.iter().zip(&entry.full_name).enumerate().all(
+                        |(k, (token, part))| {
+                            let word = token.text(text);
+                            let word = if k + 1 == window.len() {
+                                split_possessive(word).0
+                            } else {
+                                word
+                            };
+                            token.kind == TokenKind::Word && word.to_lowercase() == *part
+                        },
+                    );
+                    adjacent && words_match
+                })
+            })
+            .map(|entry| (entry.full_name.len(), entry.label.clone()))
+    }
+
+    /// One token naming people: an e-mail, a handle, a login or a name part. A first name
+    /// two people share becomes "Engineer A or Engineer C".
+    fn single_at(&self, text: &str, token: Token) -> Option<String> {
+        let raw = token.text(text).to_lowercase();
+        let matches: Vec<&str> = self
+            .entries
+            .iter()
+            .filter(|entry| match token.kind {
+                TokenKind::Email => entry.email.as_deref() == Some(raw.as_str()),
+                TokenKind::Handle => entry.login.as_deref() == Some(raw.trim_start_matches('@')),
+                TokenKind::Word => {
+                    let (core, _) = split_possessive(&raw);
+                    entry.login.as_deref() == Some(core)
+                        || entry.name_parts.iter().any(|part| part == core)
+                }
+                TokenKind::Punct => false,
+            })
+            .map(|entry| entry.label.as_str())
+            .collect();
+        (!matches.is_empty()).then(|| matches.join(" or "))
+    }
+}
+
+/// "joined 3 days before", "joined 2 weeks before", "joined the same day".
+fn tenure(joined: NaiveDate, incident: NaiveDate) -> String {
+    let days = (incident - joined).num_days();
+    let (count, unit) = match days.unsigned_abs() {
+        0 => return "joined the same day".to_string(),
+        d @ 1..=13 => (d, "day"),
+        d @ 14..=59 => (d / 7, "week"),
+        d @ 60..=729 => (d / 30, "month"),
+        d => (d / 365, "year"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    let side = if days > 0 { "before" } else { "after" };
+    format!("joined {count} {unit}{plural} {side}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn people() -> Vec<PersonProfile> {
+        vec![
+            PersonProfile {
+                id: "bob".into(),
+                display_name: Some("Bob Jones".into()),
+                email: Some("bob@example.com".into()),
+                github_login: Some("bjones".into()),
+                ..PersonProfile::default()
+            },
+            PersonProfile {
+                id: "alice".into(),
+                display_name: Some("Alice Smith".into()),
+                email: Some("alice@example.com".into()),
+                github_login: Some("@asmith".into()),
+                team: Some("frontend".into()),
+                role_title: None,
+                joined_on: Some(date(2025, 2, 26)),
+            },
+        ]
+    }
+
+    #[test]
+    fn labels_run_a_to_z_then_aa() {
+        assert_eq!(pseudonym_label(0), "Engineer A");
+        assert_eq!(pseudonym_label(25), "Engineer Z");
+        assert_eq!(pseudonym_label(26), "Engineer AA");
+        assert_eq!(pseudonym_label(27), "Engineer AB");
+        assert_eq!(pseudonym_label(26 + 26 * 26), "Engineer AAA");
+    }
+
+    #[test]
+    fn the_author_is_engineer_a_and_others_follow_in_order_of_appearance() {
+        let names = Pseudonyms::assign(Some("alice"), &people());
+        assert_eq!(names.label("alice"), Some("Engineer A"));
+        assert_eq!(names.label("bob"), Some("Engineer B"));
+        assert_eq!(names.label("carol"), None);
+    }
+
+    #[test]
+    fn a_description_keeps_team_and_tenure_and_leaves_out_what_is_unknown() {
+        let names = Pseudonyms::assign(Some("alice"), &people());
+        assert_eq!(
+            names.describe("alice", date(2025, 3, 1)).as_deref(),
+            Some("Engineer A, frontend, joined 3 days before")
+        );
+        assert_eq!(
+            names.describe("bob", date(2025, 3, 1)).as_deref(),
+            Some("Engineer B")
+        );
+    }
+
+    #[test]
+    fn tenure_reads_in_days_weeks_months_or_years() {
+        let incident = date(2025, 3, 1);
+        assert_eq!(tenure(date(2025, 3, 1), incident), "joined the same day");
+        assert_eq!(tenure(date(2025, 2, 28), incident), "joined 1 day before");
+        assert_eq!(tenure(date(2025, 2, 1), incident), "joined 4 weeks before");
+        assert_eq!(tenure(date(2024, 9, 1), incident), "joined 6 months before");
+        assert_eq!(tenure(date(2021, 3, 1), incident), "joined 4 years before");
+        assert_eq!(tenure(date(2025, 3, 4), incident), "joined 3 days after");
+    }
+
+    #[test]
+    fn scrub_replaces_full_names_parts_emails_and_handles() {
+        let names = Pseudonyms::assign(Some("alice"), &people());
+        let text =
+            "Alice Smith paged bob@example.com; @bjones and BJONES replied, then smith left.";
+        assert_eq!(
+            names.scrub(text),
+            "Engineer A paged Engineer B; Engineer B and Engineer B replied, then Engineer A left."
+        );
+    }
+
+    #[test]
+    fn scrub_keeps_possessives_and_leaves_words_that_only_contain_a_name() {
+        let names = Pseudonyms::assign(Some("alice"), &people());
+        assert_eq!(
+            names.scrub("Alice's rollback and Alice Smith\u{2019}s note; Bobby and Alicezon stay."),
+            "Engineer A's rollback and Engineer A\u{2019}s note; Bobby and Alicezon stay."
+        );
+    }
+
+    #[test]
+    fn scrub_does_not_touch_other_peoples_emails_or_short_name_parts() {
+        let names = Pseudonyms::assign(
+            None,
+            &[PersonProfile {
+                id: "al".into(),
+                display_name: Some("Al Li".into()),
+                ..PersonProfile::default()
+            }],
+        );
+        assert_eq!(
+            names.scrub("Al Li met Al at alice@other.com"),
+            "Engineer A met Al at alice@other.com"
+        );
+    }
+
+    #[test]
+    fn a_shared_first_name_names_both_candidates() {
+        let mut list = people();
+        list.push(PersonProfile {
+            id: "alice2".into(),
+            display_name: Some("Alice Wong".into()),
+            ..PersonProfile::default()
+        });
+        let names = Pseudonyms::assign(Some("alice"), &list);
+        assert_eq!(
+            names.scrub("Alice restarted it"),
+            "Engineer A or Engineer C restarted it"
+        );
+        assert_eq!(
+            names.scrub("Alice Wong restarted it"),
+            "Engineer C restarted it"
+        );
+    }
+}

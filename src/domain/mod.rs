@@ -1,0 +1,8 @@
+//! Pure domain rules of the post-mortem practice: no database, no HTTP.
+
+pub mod anonymize;
+pub mod cause_area;
+pub mod markdown;
+pub mod phases;
+pub mod review;
+pub mod text;
