@@ -200,24 +200,30 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+        .map(|v| v.to_str().unwrap_or_default());
+    state.tokens.authenticate(value)
+}
+
+impl TokenVerifier {
+    /// The caller named by an `Authorization` value (`Bearer <token>`): the
+    /// header of an HTTP request, or the same string in a WebSocket's init payload.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<AuthUser, ApiError> {
+        let value = authorization
+            .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
+        let claims = self.verify(token)?;
+        Ok(AuthUser {
+            sub: claims.sub,
+            role: claims.role,
         })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    let claims = state.tokens.verify(token)?;
-    Ok(AuthUser {
-        sub: claims.sub,
-        role: claims.role,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ enum Command {
         #[arg(long, default_value = "24h", value_parser = parse_ttl)]
         ttl: std::time::Duration,
     },
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
+    GraphqlSchema,
 }
 
 impl clap::ValueEnum for Role {
@@ -57,6 +59,10 @@ impl clap::ValueEnum for Role {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let command = self.command.unwrap_or(Command::Serve);
+        if let Command::GraphqlSchema = command {
+            print!("{}", crate::graphql::sdl());
+            return Ok(());
+        }
         let settings = {
             // Token minting prints to stdout: keep its warnings on stderr only.
             telemetry::init_logging(
@@ -82,6 +88,7 @@ impl Cli {
                     TokenVerifier::new(&settings.jwt)?.mint(&sub, role, ttl)?
                 );
             }
+            Command::GraphqlSchema => {}
         }
         Ok(())
     }

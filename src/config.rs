@@ -28,6 +28,62 @@ pub struct Settings {
     pub body_limit: usize,
     /// Emit logs as JSON lines (for log shippers) instead of human-readable text.
     pub log_json: bool,
+    pub graphql: GraphqlSettings,
+}
+
+/// Limits that keep one GraphQL request from costing the database more than a
+/// dashboard needs. Checked on the parsed query, before any resolver runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphqlSettings {
+    /// Deepest selection nesting accepted (`HINDSIGHT_GRAPHQL_MAX_DEPTH`).
+    pub max_depth: usize,
+    /// Highest cost accepted (`HINDSIGHT_GRAPHQL_MAX_COMPLEXITY`): each field
+    /// costs 1, and a list costs its page size times what one item costs.
+    pub max_complexity: usize,
+    /// Largest `first` a connection or nested list accepts (`HINDSIGHT_GRAPHQL_MAX_PAGE_SIZE`).
+    pub max_page_size: usize,
+    /// Whether `__schema` / `__type` are answered (`HINDSIGHT_GRAPHQL_INTROSPECTION`).
+    pub introspection: bool,
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 250_000,
+            max_page_size: 100,
+            introspection: true,
+        }
+    }
+}
+
+impl GraphqlSettings {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let defaults = Self::default();
+        let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+            match var(name) {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("{name} must be a positive number")),
+                None => Ok(default),
+            }
+        };
+        let introspection = match var("HINDSIGHT_GRAPHQL_INTROSPECTION").as_deref() {
+            None => defaults.introspection,
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(other) => {
+                bail!("HINDSIGHT_GRAPHQL_INTROSPECTION must be true or false, got {other:?}")
+            }
+        };
+        Ok(Self {
+            max_depth: number("HINDSIGHT_GRAPHQL_MAX_DEPTH", defaults.max_depth)?,
+            max_complexity: number("HINDSIGHT_GRAPHQL_MAX_COMPLEXITY", defaults.max_complexity)?,
+            max_page_size: number("HINDSIGHT_GRAPHQL_MAX_PAGE_SIZE", defaults.max_page_size)?,
+            introspection,
+        })
+    }
 }
 
 /// How bearer tokens are checked. The algorithm comes from here, never from the token.
@@ -135,6 +191,7 @@ impl Settings {
             secret_key,
             body_limit,
             log_json: var("HINDSIGHT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            graphql: GraphqlSettings::from_env(var)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -159,6 +216,12 @@ impl Settings {
         }
         if self.body_limit < 1024 {
             bail!("HINDSIGHT_BODY_LIMIT must be at least 1024 bytes");
+        }
+        let g = &self.graphql;
+        if g.max_depth == 0 || g.max_complexity == 0 || g.max_page_size == 0 {
+            bail!(
+                "HINDSIGHT_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY and _MAX_PAGE_SIZE must be at least 1"
+            );
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ pub mod config;
 pub mod domain;
 /// The API error type and its problem+json rendering.
 pub mod error;
+/// The GraphQL API for dashboards.
+pub mod graphql;
 /// The REST API.
 pub mod rest;
 /// Use cases over the database.

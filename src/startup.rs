@@ -12,7 +12,9 @@ use crate::{
     auth::TokenVerifier,
     config::{Settings, redact_url},
     error::ApiError,
+    graphql::{self, HindsightSchema},
     rest,
+    services::timeline::TimelineFeed,
     telemetry::{self, Metrics},
 };
 
@@ -22,6 +24,10 @@ pub struct AppState {
     pub settings: Settings,
     pub tokens: TokenVerifier,
     pub metrics: Metrics,
+    /// Built once; every `/graphql` request runs on it.
+    pub graphql: HindsightSchema,
+    /// New timeline entries, for GraphQL subscribers.
+    pub timeline_feed: TimelineFeed,
 }
 
 /// A built, bound, not yet running server.
@@ -64,14 +70,18 @@ impl Application {
     /// Connects, migrates and binds. With `bind` ending in `:0` the OS picks a
     /// port, which [`Application::port`] reports.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = connect(&settings.database_url).await?;
+        let mut db = connect(&settings.database_url).await?;
         migrate(&db).await?;
+        let metrics = Metrics::new();
+        metrics.count_statements(&mut db);
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             tokens: TokenVerifier::new(&settings.jwt)?,
-            metrics: Metrics::new(),
+            metrics,
+            graphql: graphql::build_schema(&settings.graphql),
+            timeline_feed: TimelineFeed::new(256),
             db,
             settings,
         });

@@ -60,6 +60,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    db_statements: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -86,11 +87,32 @@ impl Metrics {
             "Time to answer HTTP requests, by route",
             latency.clone(),
         );
+        let db_statements = Counter::default();
+        registry.register(
+            "db_statements",
+            "SQL statements sent to the database",
+            db_statements.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            db_statements,
         }
+    }
+
+    /// Counts every statement the connection sends (sea-orm's metric callback),
+    /// so `/metrics` and the tests can see how many queries a request costs.
+    pub fn count_statements(&self, db: &mut sea_orm::DatabaseConnection) {
+        let counter = self.db_statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.inc();
+        });
+    }
+
+    /// SQL statements sent since start-up.
+    pub fn db_statements(&self) -> u64 {
+        self.db_statements.get()
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

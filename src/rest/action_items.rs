@@ -86,6 +86,8 @@ impl ListQuery {
             status: self.status,
             overdue: self.overdue,
             due_before: self.due_before,
+            team: None,
+            sync_state: None,
         }
     }
 }

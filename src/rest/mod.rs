@@ -117,6 +117,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::DELETE, "/api/v1/action-items/{id}", |r| {
             r.to(action_items::delete)
         }),
+        ep(M::POST, "/graphql", |r| r.to(crate::graphql::execute)),
+        ep(M::GET, "/graphql", |r| {
+            r.to(crate::graphql::explore_or_subscribe)
+        }),
     ]
 }
 

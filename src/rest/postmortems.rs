@@ -95,6 +95,7 @@ pub async fn list(
         service: q.service,
         from: q.from,
         to: q.to,
+        text: None,
     };
     let list = postmortems::list(&state.db, &filter, &page).await?;
     Ok(HttpResponse::Ok().json(list.map(PostmortemOut::from)))

@@ -77,6 +77,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let entry = timeline::create(&state.db, *id, input).await?;
+    state.timeline_feed.publish_created(&entry);
     let location = format!(
         "/api/v1/postmortems/{}/timeline/{}",
         entry.postmortem_id, entry.id

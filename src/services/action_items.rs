@@ -1,7 +1,9 @@
 //! Action items: commitments with one owner and a due date.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
-use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item};
+use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item, person};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     prelude::*,
@@ -60,6 +62,9 @@ pub struct ActionItemFilter {
     pub overdue: Option<bool>,
     /// Due strictly before this date.
     pub due_before: Option<NaiveDate>,
+    /// Owned by someone in this team.
+    pub team: Option<String>,
+    pub sync_state: Option<SyncState>,
 }
 
 /// The cause must belong to the same post-mortem; an item with a cause takes
@@ -243,9 +248,36 @@ pub async fn list(
     if let Some(before) = filter.due_before {
         query = query.filter(C::DueDate.lt(before));
     }
+    if let Some(team) = &filter.team {
+        query = query.filter(
+            C::OwnerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(person::Column::Id)
+                    .from(person::Entity)
+                    .and_where(person::Column::Team.eq(team.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(state) = filter.sync_state {
+        query = query.filter(C::SyncState.eq(state));
+    }
     if let Some(after) = &page.after {
         query = query.filter(C::Id.gt(parse_uuid_key(after)?));
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}
+
+/// The action items of several post-mortems in one query, in creation order.
+pub async fn for_postmortems(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<action_item::Model>>> {
+    let rows = action_item::Entity::find()
+        .filter(action_item::Column::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(action_item::Column::Id)
+        .all(db)
+        .await?;
+    Ok(super::group_by(rows, |r| r.postmortem_id))
 }

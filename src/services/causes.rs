@@ -1,5 +1,7 @@
 //! Contributing causes, each in one of the three areas.
 
+use std::collections::HashMap;
+
 use entity::{CauseArea, cause};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -116,4 +118,17 @@ pub async fn list(
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}
+
+/// The causes of several post-mortems in one query.
+pub async fn for_postmortems(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<cause::Model>>> {
+    let rows = cause::Entity::find()
+        .filter(cause::Column::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(cause::Column::Id)
+        .all(db)
+        .await?;
+    Ok(super::group_by(rows, |r| r.postmortem_id))
 }

@@ -7,7 +7,10 @@ pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
+pub mod stats;
 pub mod timeline;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
@@ -17,6 +20,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, FieldError};
+
+/// Rows grouped under a key, keeping their order within each group.
+pub fn group_by<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
 
 /// Current time at the precision both databases keep (microseconds), so that
 /// what a write returns equals what a later read returns.

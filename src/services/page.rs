@@ -64,7 +64,7 @@ impl<T> Page<T> {
         let more = rows.len() as u64 > request.limit;
         rows.truncate(request.limit as usize);
         let next_cursor = if more {
-            rows.last().map(|last| URL_SAFE_NO_PAD.encode(key(last)))
+            rows.last().map(|last| encode_cursor(&key(last)))
         } else {
             None
         };
@@ -80,6 +80,11 @@ impl<T> Page<T> {
             next_cursor: self.next_cursor,
         }
     }
+}
+
+/// The opaque cursor for a sort key; what `cursor` (REST) and `after` (GraphQL) take back.
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
 }
 
 /// Splits a two-part key `"<a>|<b>"` made by a list that sorts on two columns.

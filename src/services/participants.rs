@@ -1,5 +1,7 @@
 //! Who took part in and reviews a post-mortem.
 
+use std::collections::HashMap;
+
 use entity::{ParticipantRole, participant};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -86,4 +88,18 @@ pub async fn list(
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| r.person_id.to_string()))
+}
+
+/// The participants of several post-mortems in one query, in the order they were added.
+pub async fn for_postmortems(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<participant::Model>>> {
+    let rows = participant::Entity::find()
+        .filter(participant::Column::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(participant::Column::CreatedAt)
+        .order_by_asc(participant::Column::PersonId)
+        .all(db)
+        .await?;
+    Ok(super::group_by(rows, |r| r.postmortem_id))
 }

@@ -1,5 +1,7 @@
 //! People: who owns action items, takes part in and reviews post-mortems.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use entity::person;
 use sea_orm::{
@@ -204,4 +206,16 @@ pub async fn must_exist(db: &impl ConnectionTrait, field: &str, id: Uuid) -> Api
     found
         .map(|_| ())
         .ok_or_else(|| ApiError::validation(field, format!("no person has the id {id}")))
+}
+
+/// Several people by id, in one query.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, person::Model>> {
+    let rows = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
 }

@@ -84,6 +84,8 @@ pub struct PostmortemFilter {
     pub from: Option<DateTime<Utc>>,
     /// ... and before this.
     pub to: Option<DateTime<Utc>>,
+    /// Words that must appear in the title or the summary, ignoring case.
+    pub text: Option<String>,
 }
 
 const MAX_SERVICES: usize = 50;
@@ -387,6 +389,14 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(started(|c, at| c.lt(at), to));
     }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        query = query.filter(contains_ignoring_case(text));
+    }
     if let Some(after) = &page.after {
         query = query.filter(C::Id.lt(parse_uuid_key(after)?));
     }
@@ -398,4 +408,46 @@ pub async fn list(
         services: services.remove(&record.id).unwrap_or_default(),
         record,
     }))
+}
+
+/// `LOWER(title) LIKE '%text%' OR LOWER(summary) LIKE ...`, with the
+/// pattern's own `%`, `_` and `\` escaped: SQLite's LIKE ignores ASCII case
+/// only and PostgreSQL's not at all, so both sides are lowered explicitly.
+fn contains_ignoring_case(text: &str) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let lowered = |column: postmortem::Column| Expr::expr(Func::lower(Expr::col(column)));
+    Condition::any()
+        .add(lowered(postmortem::Column::Title).like(pattern()))
+        .add(lowered(postmortem::Column::Summary).like(pattern()))
+}
+
+/// Several post-mortems by id, with their services, in two queries.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, PostmortemView>> {
+    let records = postmortem::Entity::find()
+        .filter(postmortem::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut services = services_of(db, ids).await?;
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let view = PostmortemView {
+                services: services.remove(&record.id).unwrap_or_default(),
+                record,
+            };
+            (view.record.id, view)
+        })
+        .collect())
 }

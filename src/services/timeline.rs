@@ -1,5 +1,7 @@
 //! Timeline entries, always read in the order they happened.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::timeline_entry;
 use sea_orm::{
@@ -17,6 +19,29 @@ use crate::{
     error::{ApiError, ApiResult},
     rest::extract::nullable,
 };
+
+/// New timeline entries, for live views (GraphQL `timelineEntries`). Every path
+/// that adds an entry (by hand over REST or GraphQL, and pre-fill or webhooks)
+/// calls [`TimelineFeed::publish_created`] after its write is committed.
+#[derive(Clone)]
+pub struct TimelineFeed(tokio::sync::broadcast::Sender<timeline_entry::Model>);
+
+impl TimelineFeed {
+    /// `capacity` entries are kept for subscribers that fall behind; a slower
+    /// one skips ahead rather than holding the writers up.
+    pub fn new(capacity: usize) -> Self {
+        Self(tokio::sync::broadcast::channel(capacity).0)
+    }
+
+    pub fn publish_created(&self, entry: &timeline_entry::Model) {
+        // No subscriber is the common case, not an error.
+        let _ = self.0.send(entry.clone());
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<timeline_entry::Model> {
+        self.0.subscribe()
+    }
+}
 
 /// Entries written by hand have this source; pre-filled ones carry their integration's kind.
 pub const MANUAL: &str = "manual";
@@ -180,4 +205,19 @@ pub async fn list(
     Ok(Page::from_rows(rows, page, |r| {
         format!("{}|{}", r.occurred_at.to_rfc3339(), r.id)
     }))
+}
+
+/// The timelines of several post-mortems in one query (GraphQL's loaders).
+pub async fn for_postmortems(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<timeline_entry::Model>>> {
+    use timeline_entry::Column as C;
+    let rows = timeline_entry::Entity::find()
+        .filter(C::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(C::OccurredAt)
+        .order_by_asc(C::Id)
+        .all(db)
+        .await?;
+    Ok(super::group_by(rows, |r| r.postmortem_id))
 }

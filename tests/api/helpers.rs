@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hindsight::{
     auth::{Role, TokenVerifier},
-    config::{JwtKey, JwtSettings, Secret, Settings},
+    config::{GraphqlSettings, JwtKey, JwtSettings, Secret, Settings},
     startup::Application,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -108,6 +108,7 @@ pub fn test_settings(database_url: String) -> Settings {
         secret_key: Secret::new(vec![7; 32]),
         body_limit: 64 * 1024,
         log_json: false,
+        graphql: GraphqlSettings::default(),
     }
 }
 
@@ -200,6 +201,28 @@ impl TestApp {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.unwrap()
+    }
+
+    /// Runs a GraphQL operation as `role` and returns the whole response body
+    /// (`data` and `errors`), insisting on HTTP 200.
+    pub async fn graphql(&self, role: Role, query: &str, variables: Value) -> Value {
+        let response = self
+            .request(Method::POST, "/graphql", role)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "POST /graphql answered {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Runs a GraphQL operation that must succeed, returning its `data`.
+    pub async fn graphql_data(&self, role: Role, query: &str, variables: Value) -> Value {
+        let body = self.graphql(role, query, variables).await;
+        assert!(body.get("errors").is_none(), "GraphQL errors: {body}");
+        body["data"].clone()
     }
 
     pub async fn person(&self, name: &str) -> Value {

@@ -5,6 +5,10 @@
 mod action_items;
 mod auth;
 mod errors;
+mod graphql;
+mod graphql_limits;
+mod graphql_stats;
+mod graphql_subscription;
 mod health;
 mod helpers;
 mod openapi;

@@ -1,0 +1,95 @@
+//! People and who takes part in a post-mortem.
+
+use async_graphql::{
+    Context, Object, Result,
+    connection::{Connection, Edge},
+};
+use uuid::Uuid;
+
+use super::{
+    Caller,
+    error::GraphqlResult,
+    page_cost,
+    types::{Participant, ParticipantRole, Person},
+};
+use crate::services::{
+    page::encode_cursor,
+    participants::{self, ParticipantIn},
+    people,
+};
+
+#[derive(Default)]
+pub struct PeopleQuery;
+
+#[Object]
+impl PeopleQuery {
+    /// The directory of people, in the order they were added.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        team: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Person>> {
+        let caller = Caller::get(ctx)?;
+        caller.read()?;
+        let page = caller.page_request(first, after.as_deref())?;
+        let list = people::list(&caller.state.db, team.as_deref(), &page)
+            .await
+            .gql()?;
+        let mut connection = Connection::new(after.is_some(), list.next_cursor.is_some());
+        connection.edges.extend(
+            list.items
+                .into_iter()
+                .map(|p| Edge::new(encode_cursor(&p.id.to_string()), Person(p))),
+        );
+        Ok(connection)
+    }
+
+    async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
+        Caller::get(ctx)?.read()?;
+        Ok(Caller::loaders(ctx)?.people.load_one(id).await?.map(Person))
+    }
+}
+
+#[derive(Default)]
+pub struct ParticipantMutation;
+
+#[Object]
+impl ParticipantMutation {
+    /// Invites a person to a post-mortem as a reviewer or participant (editor).
+    async fn add_participant(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        person_id: Uuid,
+        #[graphql(default_with = "ParticipantRole::Participant")] role: ParticipantRole,
+    ) -> Result<Participant> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        let input = ParticipantIn {
+            person_id,
+            role: role.into(),
+        };
+        let row = participants::add(&caller.state.db, postmortem_id, input)
+            .await
+            .gql()?;
+        Ok(Participant::from(row))
+    }
+
+    /// Removes a person from a post-mortem (editor). True when removed.
+    async fn remove_participant(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        person_id: Uuid,
+    ) -> Result<bool> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        participants::remove(&caller.state.db, postmortem_id, person_id)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+}

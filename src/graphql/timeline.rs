@@ -1,0 +1,210 @@
+//! Timeline entries and causes: their mutations, and the live timeline subscription.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::{
+    Caller,
+    error::GraphqlResult,
+    precondition,
+    types::{Cause, CauseArea, TimelineEntry},
+};
+use crate::services::{
+    causes::{self, CauseIn, CausePatch},
+    postmortems,
+    timeline::{self, EntryIn, EntryPatch},
+};
+
+/// A new timeline entry, written by hand.
+#[derive(InputObject)]
+pub struct TimelineEntryInput {
+    pub occurred_at: DateTime<Utc>,
+    /// A lowercase dotted name: `note`, `detected`, `deploy.failed`.
+    pub kind: String,
+    pub title: String,
+    #[graphql(default)]
+    pub description: String,
+    pub link: Option<String>,
+    pub service: Option<String>,
+}
+
+/// Changes to a timeline entry: absent fields stay, `null` clears.
+#[derive(InputObject)]
+pub struct TimelineEntryPatchInput {
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub link: MaybeUndefined<String>,
+    pub service: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct CauseInput {
+    pub area: CauseArea,
+    pub description: String,
+}
+
+#[derive(InputObject)]
+pub struct CausePatchInput {
+    pub area: Option<CauseArea>,
+    pub description: Option<String>,
+}
+
+#[derive(Default)]
+pub struct TimelineMutation;
+
+#[Object]
+impl TimelineMutation {
+    /// Adds an entry to a post-mortem's timeline (editor); live subscribers see it.
+    async fn add_timeline_entry(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        input: TimelineEntryInput,
+    ) -> Result<TimelineEntry> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        let input = EntryIn {
+            occurred_at: input.occurred_at,
+            kind: input.kind,
+            title: input.title,
+            description: input.description,
+            link: input.link,
+            service: input.service,
+        };
+        let entry = timeline::create(&caller.state.db, postmortem_id, input)
+            .await
+            .gql()?;
+        caller.state.timeline_feed.publish_created(&entry);
+        Ok(TimelineEntry(entry))
+    }
+
+    async fn update_timeline_entry(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        id: Uuid,
+        input: TimelineEntryPatchInput,
+        expected_version: Option<i32>,
+    ) -> Result<TimelineEntry> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        let patch = EntryPatch {
+            occurred_at: input.occurred_at,
+            kind: input.kind,
+            title: input.title,
+            description: input.description,
+            link: input.link.into(),
+            service: input.service.into(),
+        };
+        let check = precondition(expected_version);
+        let entry = timeline::update(&caller.state.db, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
+        Ok(TimelineEntry(entry))
+    }
+
+    /// Deletes a timeline entry (admin).
+    async fn delete_timeline_entry(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        id: Uuid,
+    ) -> Result<bool> {
+        let caller = Caller::get(ctx)?;
+        caller.admin()?;
+        timeline::delete(&caller.state.db, postmortem_id, id)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
+    /// Adds a contributing cause (editor).
+    async fn add_cause(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        input: CauseInput,
+    ) -> Result<Cause> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        let input = CauseIn {
+            area: input.area.into(),
+            description: input.description,
+        };
+        let cause = causes::create(&caller.state.db, postmortem_id, input)
+            .await
+            .gql()?;
+        Ok(Cause(cause))
+    }
+
+    async fn update_cause(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+        id: Uuid,
+        input: CausePatchInput,
+        expected_version: Option<i32>,
+    ) -> Result<Cause> {
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        let patch = CausePatch {
+            area: input.area.map(Into::into),
+            description: input.description,
+        };
+        let check = precondition(expected_version);
+        let cause = causes::update(&caller.state.db, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
+        Ok(Cause(cause))
+    }
+
+    /// Deletes a cause (admin).
+    async fn delete_cause(&self, ctx: &Context<'_>, postmortem_id: Uuid, id: Uuid) -> Result<bool> {
+        let caller = Caller::get(ctx)?;
+        caller.admin()?;
+        causes::delete(&caller.state.db, postmortem_id, id)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+}
+
+#[derive(Default)]
+pub struct TimelineSubscription;
+
+#[Subscription]
+impl TimelineSubscription {
+    /// Entries added to a post-mortem's timeline from now on: by hand (REST or
+    /// GraphQL), by pre-fill or by webhook.
+    async fn timeline_entries(
+        &self,
+        ctx: &Context<'_>,
+        postmortem_id: Uuid,
+    ) -> Result<impl Stream<Item = TimelineEntry> + use<>> {
+        let caller = Caller::get(ctx)?;
+        caller.read()?;
+        postmortems::get_record(&caller.state.db, postmortem_id)
+            .await
+            .gql()?;
+        let receiver = caller.state.timeline_feed.subscribe();
+        Ok(futures_util::stream::unfold(
+            receiver,
+            move |mut receiver| async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(entry) if entry.postmortem_id == postmortem_id => {
+                            return Some((TimelineEntry(entry), receiver));
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    }
+                }
+            },
+        ))
+    }
+}
