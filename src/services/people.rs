@@ -111,6 +111,7 @@ pub async fn create(db: &impl ConnectionTrait, input: PersonIn) -> ApiResult<per
             "linear_user_id",
             input.linear_user_id.as_deref(),
         )),
+        calendar_token_hash: Set(None),
         version: Set(1),
         created_at: Set(now()),
         updated_at: Set(now()),
@@ -204,4 +205,12 @@ pub async fn must_exist(db: &impl ConnectionTrait, field: &str, id: Uuid) -> Api
     found
         .map(|_| ())
         .ok_or_else(|| ApiError::validation(field, format!("no person has the id {id}")))
+}
+
+/// The whole directory, for recognising and scrubbing names.
+pub async fn all(db: &impl ConnectionTrait) -> ApiResult<Vec<person::Model>> {
+    Ok(person::Entity::find()
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -108,6 +108,7 @@ pub fn test_settings(database_url: String) -> Settings {
         secret_key: Secret::new(vec![7; 32]),
         body_limit: 64 * 1024,
         log_json: false,
+        practice: Default::default(),
     }
 }
 
@@ -116,7 +117,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    hindsight::telemetry::init_logging(false);
+    if std::env::var_os("TEST_LOG").is_some() {
+        hindsight::telemetry::init_logging(false);
+    }
     let (db, url) = TestDb::create().await;
     let mut settings = test_settings(url);
     configure(&mut settings);
@@ -197,8 +200,12 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        self.get_json_as(Role::Viewer, path).await
+    }
+
+    pub async fn get_json_as(&self, role: Role, path: &str) -> Value {
+        let response = self.request(Method::GET, path, role).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path} as {role:?}");
         response.json().await.unwrap()
     }
 

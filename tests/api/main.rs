@@ -10,4 +10,5 @@ mod helpers;
 mod openapi;
 mod people;
 mod postmortems;
+mod practice;
 mod timeline_and_causes;
