@@ -4,6 +4,7 @@
 
 mod action_items;
 mod auth;
+mod contract;
 mod errors;
 mod health;
 mod helpers;
