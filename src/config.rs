@@ -29,6 +29,31 @@ pub struct Settings {
     /// Emit logs as JSON lines (for log shippers) instead of human-readable text.
     pub log_json: bool,
     pub graphql: GraphqlSettings,
+    pub practice: PracticeSettings,
+}
+
+/// How post-mortems are shared. No `Debug`: webhook URLs carry their tokens.
+#[derive(Clone)]
+pub struct PracticeSettings {
+    /// Show pseudonyms to everyone, admins included (a deployment policy).
+    pub anonymize_all: bool,
+    /// Slack-compatible incoming webhooks told about each publication.
+    pub slack_webhook_urls: Vec<String>,
+    /// First wait before retrying a failed announcement; doubles each attempt.
+    pub notify_retry_base: std::time::Duration,
+    /// Attempts per announcement before giving up (and logging it).
+    pub notify_attempts: u32,
+}
+
+impl Default for PracticeSettings {
+    fn default() -> Self {
+        Self {
+            anonymize_all: false,
+            slack_webhook_urls: Vec::new(),
+            notify_retry_base: std::time::Duration::from_secs(2),
+            notify_attempts: 8,
+        }
+    }
 }
 
 /// Limits that keep one GraphQL request from costing the database more than a
@@ -192,6 +217,19 @@ impl Settings {
             body_limit,
             log_json: var("HINDSIGHT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             graphql: GraphqlSettings::from_env(var)?,
+            practice: PracticeSettings {
+                anonymize_all: var("HINDSIGHT_ANONYMIZE_ALL")
+                    .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+                slack_webhook_urls: var("HINDSIGHT_SLACK_WEBHOOK_URL")
+                    .map(|v| {
+                        v.split(',')
+                            .map(|u| u.trim().to_owned())
+                            .filter(|u| !u.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ..PracticeSettings::default()
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -213,6 +251,14 @@ impl Settings {
             && secret.expose().len() < 32
         {
             bail!("HINDSIGHT_JWT_SECRET must be at least 32 bytes long");
+        }
+        if let Some(url) = self
+            .practice
+            .slack_webhook_urls
+            .iter()
+            .find(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+        {
+            bail!("HINDSIGHT_SLACK_WEBHOOK_URL must hold http(s) URLs, got {url:?}");
         }
         if self.body_limit < 1024 {
             bail!("HINDSIGHT_BODY_LIMIT must be at least 1024 bytes");

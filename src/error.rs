@@ -36,6 +36,8 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    #[error("the review found errors: fix them, or publish as an admin with an override_reason")]
+    ReviewBlocked(Vec<crate::domain::review::Finding>),
     #[error("the resource changed since it was read: fetch it again and retry with the new ETag")]
     PreconditionFailed,
     #[error("the request body is larger than {limit} bytes")]
@@ -64,6 +66,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
+            Self::ReviewBlocked(_) => "review_blocked",
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -80,6 +83,7 @@ impl ApiError {
             Self::Validation(_) => "Invalid input",
             Self::NotFound(_) => "Not found",
             Self::Conflict { .. } => "Conflict",
+            Self::ReviewBlocked(_) => "Review blocks publishing",
             Self::PreconditionFailed => "Precondition failed",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",
@@ -103,6 +107,10 @@ impl ApiError {
             detail: self.to_string(),
             code: self.code(),
             errors,
+            findings: match self {
+                Self::ReviewBlocked(findings) => Some(findings.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -118,6 +126,9 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The review findings that block publishing (`review_blocked` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<crate::domain::review::Finding>>,
 }
 
 impl ResponseError for ApiError {
@@ -126,7 +137,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::ReviewBlocked(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

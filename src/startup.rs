@@ -28,6 +28,10 @@ pub struct AppState {
     pub graphql: HindsightSchema,
     /// New timeline entries, for GraphQL subscribers.
     pub timeline_feed: TimelineFeed,
+    /// Outbound HTTP (announcements, trackers): timeouts, no redirects.
+    pub http: reqwest::Client,
+    /// Base of links written into trackers and notifications.
+    pub public_url: String,
 }
 
 /// A built, bound, not yet running server.
@@ -76,8 +80,17 @@ impl Application {
         metrics.count_statements(&mut db);
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned();
         let state = web::Data::new(AppState {
+            http: outbound_client()?,
+            public_url,
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics,
             graphql: graphql::build_schema(&settings.graphql),
@@ -106,6 +119,16 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+fn outbound_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .user_agent(concat!("hindsight/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {

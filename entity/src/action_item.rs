@@ -27,6 +27,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub last_sync_error: Option<String>,
     pub completed_at: Option<DateTimeUtc>,
+    /// RFC 5545 RRULE (a subset) for recurring checks; the due date is the first occurrence.
+    pub recurrence: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

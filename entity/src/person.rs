@@ -18,6 +18,8 @@ pub struct Model {
     pub github_login: Option<String>,
     pub gitlab_user_id: Option<String>,
     pub linear_user_id: Option<String>,
+    /// SHA-256 of the person's calendar feed token; the token itself is never stored.
+    pub calendar_token_hash: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -26,6 +26,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    /// Why an admin published despite review errors.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub publish_override_reason: Option<String>,
+    /// The token subject that published it.
+    pub published_by: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

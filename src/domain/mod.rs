@@ -4,5 +4,6 @@ pub mod anonymize;
 pub mod cause_area;
 pub mod markdown;
 pub mod phases;
+pub mod recurrence;
 pub mod review;
 pub mod text;

@@ -5,11 +5,13 @@ use async_graphql::{
     connection::{Connection, Edge},
 };
 use chrono::{NaiveDate, Utc};
+use futures_util::future::try_join_all;
 use uuid::Uuid;
 
 use super::{
     Caller,
     error::GraphqlResult,
+    loaders::Wants,
     page_cost, precondition,
     types::{ActionItem, ActionItemStatus, CauseArea, Priority, SyncState},
 };
@@ -64,11 +66,37 @@ impl ActionItemQuery {
         let list = action_items::list(&caller.state.db, &filter, today, &page)
             .await
             .gql()?;
+        // Their post-mortems and what naming people in them needs, in one go.
+        let mut pm_ids: Vec<Uuid> = list.items.iter().map(|i| i.postmortem_id).collect();
+        pm_ids.sort_unstable();
+        pm_ids.dedup();
+        let loaders = &caller.loaders;
+        loaders
+            .postmortems
+            .load_many(pm_ids.iter().copied())
+            .await?;
+        let people = Wants {
+            people: true,
+            ..Wants::default()
+        };
+        loaders.prefetch(&pm_ids, people).await?;
+        let redactors = try_join_all(
+            list.items
+                .iter()
+                .map(|i| caller.redactor_of(i.postmortem_id)),
+        )
+        .await?;
         let mut connection = Connection::new(after.is_some(), list.next_cursor.is_some());
         connection.edges.extend(
             list.items
                 .into_iter()
-                .map(|item| Edge::new(encode_cursor(&item.id.to_string()), ActionItem(item))),
+                .zip(redactors)
+                .map(|(item, redactor)| {
+                    Edge::new(
+                        encode_cursor(&item.id.to_string()),
+                        ActionItem(item, redactor),
+                    )
+                }),
         );
         Ok(connection)
     }
@@ -77,7 +105,10 @@ impl ActionItemQuery {
         let caller = Caller::get(ctx)?;
         caller.read()?;
         match action_items::get(&caller.state.db, id).await {
-            Ok(item) => Ok(Some(ActionItem(item))),
+            Ok(item) => {
+                let redactor = caller.redactor_of(item.postmortem_id).await?;
+                Ok(Some(ActionItem(item, redactor)))
+            }
             Err(crate::error::ApiError::NotFound(_)) => Ok(None),
             Err(other) => Err(other).gql(),
         }
@@ -97,6 +128,8 @@ pub struct ActionItemInput {
     pub due_date: Option<NaiveDate>,
     pub priority: Option<Priority>,
     pub status: Option<ActionItemStatus>,
+    /// RRULE subset (FREQ, INTERVAL, COUNT or UNTIL) for a recurring check; the due date is its first occurrence.
+    pub recurrence: Option<String>,
 }
 
 /// Changes to an action item: absent fields stay, `null` clears.
@@ -110,6 +143,7 @@ pub struct ActionItemPatchInput {
     pub due_date: MaybeUndefined<NaiveDate>,
     pub priority: MaybeUndefined<Priority>,
     pub status: Option<ActionItemStatus>,
+    pub recurrence: MaybeUndefined<String>,
 }
 
 fn convert<T, U: From<T>>(value: MaybeUndefined<T>) -> Option<Option<U>> {
@@ -139,11 +173,13 @@ impl ActionItemMutation {
             due_date: input.due_date,
             priority: input.priority.map(Into::into),
             status: input.status.map(Into::into),
+            recurrence: input.recurrence,
         };
         let item = action_items::create(&caller.state.db, postmortem_id, input)
             .await
             .gql()?;
-        Ok(ActionItem(item))
+        let redactor = caller.redactor_of(item.postmortem_id).await?;
+        Ok(ActionItem(item, redactor))
     }
 
     async fn update_action_item(
@@ -164,12 +200,14 @@ impl ActionItemMutation {
             due_date: input.due_date.into(),
             priority: convert(input.priority),
             status: input.status.map(Into::into),
+            recurrence: input.recurrence.into(),
         };
         let item =
             action_items::update(&caller.state.db, id, patch, precondition(expected_version))
                 .await
                 .gql()?;
-        Ok(ActionItem(item))
+        let redactor = caller.redactor_of(item.postmortem_id).await?;
+        Ok(ActionItem(item, redactor))
     }
 
     /// Deletes an action item (admin).

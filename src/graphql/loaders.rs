@@ -1,50 +1,148 @@
 //! DataLoaders, made fresh for every request, so that nested fields of a page
 //! cost one query per kind of child whatever the page's size.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{ErrorExtensions, dataloader::DataLoader};
-use entity::{action_item, cause, participant, person, timeline_entry};
+use async_graphql::{
+    ErrorExtensions,
+    dataloader::{DataLoader, HashMapCache},
+};
+use entity::{action_item, cause, participant, timeline_entry};
 use sea_orm::DatabaseConnection;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     services::{
-        action_items, causes, participants, people,
+        action_items,
+        anonymity::Directory,
+        causes, participants, people,
         postmortems::{self, PostmortemView},
         timeline,
     },
 };
 
-/// One loader per kind of child, keyed by the parent's id.
+type Cached<T> = DataLoader<T, HashMapCache>;
+
+/// One loader per kind of child, keyed by the parent's id. Each caches what it
+/// loaded for the rest of the request, so a list resolver can fetch a whole
+/// page's children at once ([`Loaders::prefetch`]) and the nested resolvers
+/// find them there.
 pub struct Loaders {
-    pub timeline: DataLoader<TimelineLoader>,
-    pub causes: DataLoader<CausesLoader>,
-    pub action_items: DataLoader<ActionItemsLoader>,
-    pub participants: DataLoader<ParticipantsLoader>,
-    pub people: DataLoader<PeopleLoader>,
-    pub postmortems: DataLoader<PostmortemLoader>,
+    pub timeline: Cached<TimelineLoader>,
+    pub causes: Cached<CausesLoader>,
+    pub action_items: Cached<ActionItemsLoader>,
+    pub participants: Cached<ParticipantsLoader>,
+    pub postmortems: Cached<PostmortemLoader>,
+    /// Everyone, read once per request: people are few, and naming or
+    /// scrubbing them in any post-mortem needs the whole directory anyway.
+    directory: OnceCell<Arc<Directory>>,
+    db: DatabaseConnection,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        fn make<T>(loader: T) -> DataLoader<T> {
-            DataLoader::new(loader, tokio::spawn)
+        fn make<T>(loader: T) -> Cached<T> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
         }
         Self {
             timeline: make(TimelineLoader(db.clone())),
             causes: make(CausesLoader(db.clone())),
             action_items: make(ActionItemsLoader(db.clone())),
             participants: make(ParticipantsLoader(db.clone())),
-            people: make(PeopleLoader(db.clone())),
             postmortems: make(PostmortemLoader(db.clone())),
+            directory: OnceCell::new(),
+            db: db.clone(),
         }
+    }
+
+    /// Loads the children of a page of post-mortems in one query per kind,
+    /// all at once, and caches them. The DataLoaders alone would batch too,
+    /// but by timing: a long page resolved in several polls can split into
+    /// several batches. This keeps a page's cost fixed.
+    pub async fn prefetch(&self, ids: &[Uuid], wants: Wants) -> async_graphql::Result<()> {
+        let db = &self.db;
+        let (timeline, causes, action_items, participants, _) = futures_util::try_join!(
+            optional(wants.timeline, timeline::for_postmortems(db, ids)),
+            optional(wants.causes, causes::for_postmortems(db, ids)),
+            optional(wants.people, action_items::for_postmortems(db, ids)),
+            optional(wants.people, participants::for_postmortems(db, ids)),
+            async {
+                if wants.people {
+                    self.directory().await?;
+                }
+                Ok(())
+            },
+        )?;
+        if let Some(rows) = timeline {
+            self.timeline.feed_many(every_key(ids, rows)).await;
+        }
+        if let Some(rows) = causes {
+            self.causes.feed_many(every_key(ids, rows)).await;
+        }
+        if let Some(rows) = action_items {
+            self.action_items.feed_many(every_key(ids, rows)).await;
+        }
+        if let Some(rows) = participants {
+            self.participants.feed_many(every_key(ids, rows)).await;
+        }
+        Ok(())
+    }
+
+    /// The people directory, read on first use (one query per request).
+    pub async fn directory(&self) -> async_graphql::Result<Arc<Directory>> {
+        let directory = self
+            .directory
+            .get_or_try_init(|| async {
+                let people = people::all(&self.db).await?;
+                Ok::<_, ApiError>(Arc::new(Directory::new(people)))
+            })
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(directory.clone())
     }
 }
 
-fn loaded<V>(result: ApiResult<HashMap<Uuid, V>>) -> async_graphql::Result<HashMap<Uuid, V>> {
-    result.map_err(|e| e.extend())
+/// Which children a page needs, from what the query selects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wants {
+    pub timeline: bool,
+    pub causes: bool,
+    /// Participants, action items and the directory: what naming people
+    /// (and so any text) and the review need.
+    pub people: bool,
+}
+
+async fn optional<V>(
+    wanted: bool,
+    load: impl Future<Output = ApiResult<HashMap<Uuid, Vec<V>>>>,
+) -> async_graphql::Result<Option<HashMap<Uuid, Vec<V>>>> {
+    if !wanted {
+        return Ok(None);
+    }
+    load.await.map(Some).map_err(|e| e.extend())
+}
+
+/// An entry for every id, empty when it has no rows, so that the cache
+/// answers for parents without children too.
+fn every_key<V>(ids: &[Uuid], mut rows: HashMap<Uuid, Vec<V>>) -> Vec<(Uuid, Vec<V>)> {
+    ids.iter()
+        .map(|id| (*id, rows.remove(id).unwrap_or_default()))
+        .collect()
+}
+
+/// Children loaders answer for every key (an empty list when there are
+/// none), so the cache remembers that too.
+fn loaded<V: Default>(
+    result: ApiResult<HashMap<Uuid, V>>,
+    keys: &[Uuid],
+) -> async_graphql::Result<HashMap<Uuid, V>> {
+    let mut found = result.map_err(|e| e.extend())?;
+    for key in keys {
+        found.entry(*key).or_default();
+    }
+    Ok(found)
 }
 
 macro_rules! loader {
@@ -57,7 +155,7 @@ macro_rules! loader {
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-                loaded($load(&self.0, keys).await)
+                loaded($load(&self.0, keys).await, keys)
             }
         }
     };
@@ -79,11 +177,16 @@ loader!(
     /// A post-mortem's participants.
     ParticipantsLoader, Vec<participant::Model>, participants::for_postmortems
 );
-loader!(
-    /// People by id: owners, authors, participants.
-    PeopleLoader, person::Model, people::by_ids
-);
-loader!(
-    /// Post-mortems by id, for action items listed across post-mortems.
-    PostmortemLoader, PostmortemView, postmortems::by_ids
-);
+/// Post-mortems by id, for action items listed across post-mortems.
+pub struct PostmortemLoader(DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<Uuid> for PostmortemLoader {
+    type Value = PostmortemView;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        postmortems::by_ids(&self.0, keys)
+            .await
+            .map_err(|e| e.extend())
+    }
+}

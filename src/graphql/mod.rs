@@ -11,6 +11,11 @@ mod stats;
 mod timeline;
 mod types;
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use async_graphql::{
     Context, Data, MergedObject, MergedSubscription, Schema, http::GraphiQLSource,
@@ -22,11 +27,16 @@ use crate::{
     config::GraphqlSettings,
     error::{ApiError, ApiResult},
     rest::extract::JsonBody,
-    services::page::PageRequest,
+    services::{
+        anonymity::{self, Audience, Redactor},
+        page::PageRequest,
+    },
     startup::AppState,
 };
+use entity::postmortem;
 use error::GraphqlResult;
 use loaders::Loaders;
+use uuid::Uuid;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -77,6 +87,8 @@ pub struct Caller {
     pub state: web::Data<AppState>,
     pub user: AuthUser,
     pub loaders: Loaders,
+    /// How people appear in each post-mortem to this caller, built once per request.
+    redactors: Mutex<HashMap<Uuid, Arc<Redactor>>>,
 }
 
 /// Items a nested list or connection returns when `first` is not given.
@@ -103,7 +115,58 @@ impl Caller {
             state,
             user,
             loaders,
+            redactors: Mutex::default(),
         }
+    }
+
+    /// The same naming rules as REST: admins see names, editors unless the
+    /// post-mortem is anonymized, viewers never.
+    pub fn audience(&self) -> Audience {
+        crate::rest::audience(&self.state, &self.user)
+    }
+
+    /// How people appear in `pm` to this caller: from the participants and
+    /// action items loaders and the directory, so a page of post-mortems costs
+    /// no extra query for it.
+    pub async fn redactor(&self, pm: &postmortem::Model) -> async_graphql::Result<Arc<Redactor>> {
+        if let Some(found) = self.cached_redactor(pm.id) {
+            return Ok(found);
+        }
+        let (participants, action_items, directory) = futures_util::try_join!(
+            self.loaders.participants.load_one(pm.id),
+            self.loaders.action_items.load_one(pm.id),
+            self.loaders.directory(),
+        )?;
+        let redactor = Arc::new(anonymity::build_redactor(
+            self.audience(),
+            pm,
+            participants.as_deref().unwrap_or_default(),
+            action_items.as_deref().unwrap_or_default(),
+            &directory,
+        ));
+        if let Ok(mut cache) = self.redactors.lock() {
+            cache.insert(pm.id, redactor.clone());
+        }
+        Ok(redactor)
+    }
+
+    fn cached_redactor(&self, id: Uuid) -> Option<Arc<Redactor>> {
+        self.redactors.lock().ok()?.get(&id).cloned()
+    }
+
+    /// The redactor of the post-mortem with this id.
+    pub async fn redactor_of(&self, postmortem_id: Uuid) -> async_graphql::Result<Arc<Redactor>> {
+        if let Some(found) = self.cached_redactor(postmortem_id) {
+            return Ok(found);
+        }
+        let view = self
+            .loaders
+            .postmortems
+            .load_one(postmortem_id)
+            .await?
+            .ok_or(ApiError::NotFound("post-mortem"))
+            .gql()?;
+        self.redactor(&view.record).await
     }
 
     pub fn get<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {

@@ -23,7 +23,8 @@ pub struct PeopleQuery;
 
 #[Object]
 impl PeopleQuery {
-    /// The directory of people, in the order they were added.
+    /// The directory of people, in the order they were added (editors and
+    /// admins: viewers see people only as pseudonyms inside post-mortems).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn people(
         &self,
@@ -33,7 +34,7 @@ impl PeopleQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Person>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
+        caller.write()?;
         let page = caller.page_request(first, after.as_deref())?;
         let list = people::list(&caller.state.db, team.as_deref(), &page)
             .await
@@ -42,14 +43,20 @@ impl PeopleQuery {
         connection.edges.extend(
             list.items
                 .into_iter()
-                .map(|p| Edge::new(encode_cursor(&p.id.to_string()), Person(p))),
+                .map(|p| Edge::new(encode_cursor(&p.id.to_string()), Person::named(p))),
         );
         Ok(connection)
     }
 
+    /// One person of the directory (editors and admins).
     async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
-        Caller::get(ctx)?.read()?;
-        Ok(Caller::loaders(ctx)?.people.load_one(id).await?.map(Person))
+        let caller = Caller::get(ctx)?;
+        caller.write()?;
+        match people::get(&caller.state.db, id).await {
+            Ok(person) => Ok(Some(Person::named(person))),
+            Err(crate::error::ApiError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other).gql(),
+        }
     }
 }
 
@@ -75,7 +82,8 @@ impl ParticipantMutation {
         let row = participants::add(&caller.state.db, postmortem_id, input)
             .await
             .gql()?;
-        Ok(Participant::from(row))
+        let redactor = caller.redactor_of(postmortem_id).await?;
+        Ok(Participant(row, redactor))
     }
 
     /// Removes a person from a post-mortem (editor). True when removed.

@@ -2,15 +2,18 @@
 //! `postmortem`/`postmortems` queries and the post-mortem mutations.
 
 use async_graphql::{
-    Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+    Context, Enum, InputObject, Lookahead, MaybeUndefined, Object, Result, SimpleObject,
     connection::{Connection, Edge},
 };
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
     Caller,
     error::GraphqlResult,
+    loaders::Wants,
     page_cost, precondition,
     types::{
         ActionItem, Cause, CauseArea, CausesByArea, Participant, Person, PostMortemStatus,
@@ -18,26 +21,61 @@ use super::{
     },
 };
 use crate::{
-    domain::phases::{self, PhaseTimes},
+    domain::review,
     services::{
+        anonymity::Redactor,
+        dossier::{self, Dossier},
         page::encode_cursor,
         postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
     },
 };
 
-/// The record of one incident and what is learnt from it.
-pub struct PostMortem(pub PostmortemView);
+/// The record of one incident and what is learnt from it. Names in its text
+/// and its people follow its anonymization for this reader, as over REST.
+pub struct PostMortem(PostmortemView);
+
+impl PostMortem {
+    pub fn new(view: PostmortemView) -> Self {
+        Self(view)
+    }
+
+    async fn redactor(&self, ctx: &Context<'_>) -> Result<Arc<Redactor>> {
+        Caller::get(ctx)?.redactor(&self.0.record).await
+    }
+
+    /// Everything known about it, from the request's loaders: what the review
+    /// and the metrics (the same functions as REST's) read.
+    async fn dossier(&self, ctx: &Context<'_>) -> Result<Dossier> {
+        let loaders = Caller::loaders(ctx)?;
+        let id = self.0.record.id;
+        let (timeline, causes, action_items, participants, directory) = futures_util::try_join!(
+            loaders.timeline.load_one(id),
+            loaders.causes.load_one(id),
+            loaders.action_items.load_one(id),
+            loaders.participants.load_one(id),
+            loaders.directory(),
+        )?;
+        Ok(Dossier {
+            postmortem: self.0.clone(),
+            participants: participants.unwrap_or_default(),
+            timeline: timeline.unwrap_or_default(),
+            causes: causes.unwrap_or_default(),
+            action_items: action_items.unwrap_or_default(),
+            people: directory.people().to_vec(),
+        })
+    }
+}
 
 #[Object]
 impl PostMortem {
     async fn id(&self) -> Uuid {
         self.0.record.id
     }
-    async fn title(&self) -> &str {
-        &self.0.record.title
+    async fn title(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(self.redactor(ctx).await?.text(&self.0.record.title))
     }
-    async fn summary(&self) -> &str {
-        &self.0.record.summary
+    async fn summary(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(self.redactor(ctx).await?.text(&self.0.record.summary))
     }
     async fn status(&self) -> PostMortemStatus {
         self.0.record.status.into()
@@ -72,15 +110,15 @@ impl PostMortem {
     async fn author_id(&self) -> Option<Uuid> {
         self.0.record.author_id
     }
+    /// The author as this reader may see them: a name, or a pseudonym (as
+    /// `author_name` over REST).
+    async fn author_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let redactor = self.redactor(ctx).await?;
+        Ok(self.0.record.author_id.and_then(|a| redactor.person(a)))
+    }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(author) = self.0.record.author_id else {
-            return Ok(None);
-        };
-        Ok(Caller::loaders(ctx)?
-            .people
-            .load_one(author)
-            .await?
-            .map(Person))
+        let redactor = self.redactor(ctx).await?;
+        Person::in_postmortem(ctx, self.0.record.author_id, &redactor).await
     }
     /// Whether people are shown by pseudonym to readers who may not see names.
     async fn anonymized(&self) -> bool {
@@ -99,83 +137,107 @@ impl PostMortem {
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.record.published_at
     }
+    /// The token subject that published it.
+    async fn published_by(&self) -> Option<&str> {
+        self.0.record.published_by.as_deref()
+    }
+    /// Why an admin published it despite review errors.
+    async fn publish_override_reason(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let redactor = self.redactor(ctx).await?;
+        Ok(redactor.optional_text(self.0.record.publish_override_reason.as_deref()))
+    }
 
     /// What happened, in order. `first` entries (default 50).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn timeline(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<TimelineEntry>> {
         let limit = Caller::get(ctx)?.page_size(first)?;
-        let entries = Caller::loaders(ctx)?
-            .timeline
-            .load_one(self.0.record.id)
-            .await?
-            .unwrap_or_default();
-        Ok(entries.into_iter().take(limit).map(TimelineEntry).collect())
+        let (entries, redactor) = futures_util::try_join!(
+            Caller::loaders(ctx)?.timeline.load_one(self.0.record.id),
+            self.redactor(ctx),
+        )?;
+        Ok(entries
+            .unwrap_or_default()
+            .into_iter()
+            .take(limit)
+            .map(|e| TimelineEntry(e, redactor.clone()))
+            .collect())
     }
 
     /// Contributing causes, optionally of one area.
     #[graphql(complexity = "page_cost(None, child_complexity)")]
     async fn causes(&self, ctx: &Context<'_>, area: Option<CauseArea>) -> Result<Vec<Cause>> {
-        let causes = Caller::loaders(ctx)?
-            .causes
-            .load_one(self.0.record.id)
-            .await?
-            .unwrap_or_default();
+        let (causes, redactor) = futures_util::try_join!(
+            Caller::loaders(ctx)?.causes.load_one(self.0.record.id),
+            self.redactor(ctx),
+        )?;
         let area = area.map(entity::CauseArea::from);
         Ok(causes
+            .unwrap_or_default()
             .into_iter()
             .filter(|c| area.is_none_or(|a| a == c.area))
-            .map(Cause)
+            .map(|c| Cause(c, redactor.clone()))
             .collect())
     }
 
     /// Contributing causes grouped by area.
     #[graphql(complexity = "page_cost(None, child_complexity)")]
     async fn causes_by_area(&self, ctx: &Context<'_>) -> Result<CausesByArea> {
-        let causes = Caller::loaders(ctx)?
-            .causes
-            .load_one(self.0.record.id)
-            .await?
-            .unwrap_or_default();
-        Ok(CausesByArea::new(causes))
+        let (causes, redactor) = futures_util::try_join!(
+            Caller::loaders(ctx)?.causes.load_one(self.0.record.id),
+            self.redactor(ctx),
+        )?;
+        Ok(CausesByArea::new(causes.unwrap_or_default(), &redactor))
     }
 
     /// The commitments that came out of it. `first` items (default 50).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn action_items(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ActionItem>> {
         let limit = Caller::get(ctx)?.page_size(first)?;
-        let items = Caller::loaders(ctx)?
-            .action_items
-            .load_one(self.0.record.id)
-            .await?
-            .unwrap_or_default();
-        Ok(items.into_iter().take(limit).map(ActionItem).collect())
+        let (items, redactor) = futures_util::try_join!(
+            Caller::loaders(ctx)?
+                .action_items
+                .load_one(self.0.record.id),
+            self.redactor(ctx),
+        )?;
+        Ok(items
+            .unwrap_or_default()
+            .into_iter()
+            .take(limit)
+            .map(|i| ActionItem(i, redactor.clone()))
+            .collect())
     }
 
     /// Who wrote, reviewed and took part.
     #[graphql(complexity = "page_cost(None, child_complexity)")]
     async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participant>> {
-        let participants = Caller::loaders(ctx)?
-            .participants
-            .load_one(self.0.record.id)
-            .await?
-            .unwrap_or_default();
-        Ok(participants.into_iter().map(Participant::from).collect())
+        let (participants, redactor) = futures_util::try_join!(
+            Caller::loaders(ctx)?
+                .participants
+                .load_one(self.0.record.id),
+            self.redactor(ctx),
+        )?;
+        Ok(participants
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| Participant(p, redactor.clone()))
+            .collect())
     }
 
-    /// How long each phase took, from the phase timestamps.
-    async fn phase_metrics(&self) -> PhaseMetrics {
-        let r = &self.0.record;
-        phases::phase_metrics(&PhaseTimes {
-            impact_started_at: r.impact_started_at,
-            detected_at: r.detected_at,
-            acknowledged_at: r.acknowledged_at,
-            mitigated_at: r.mitigated_at,
-            resolved_at: r.resolved_at,
-        })
-        .into()
+    /// Phase durations and where causes and action items fall, as `GET
+    /// /api/v1/postmortems/{id}/metrics`.
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<Metrics> {
+        Ok(self.dossier(ctx).await?.metrics().into())
+    }
+
+    /// The practice's review, as `GET /api/v1/postmortems/{id}/review`.
+    #[graphql(complexity = "page_cost(None, child_complexity)")]
+    async fn review(&self, ctx: &Context<'_>) -> Result<Review> {
+        let (dossier, redactor) = futures_util::try_join!(self.dossier(ctx), self.redactor(ctx))?;
+        Ok(redactor.review(dossier.review()).into())
     }
 }
 
+/// A stretch of the incident between two phase markers.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::domain::phases::Phase")]
 pub enum Phase {
@@ -185,9 +247,31 @@ pub enum Phase {
     Resolve,
 }
 
-/// Phase durations in seconds; null when a marker is missing or out of order.
+/// Counts per cause area.
 #[derive(SimpleObject)]
-pub struct PhaseMetrics {
+pub struct AreaCounts {
+    pub prevention: u32,
+    pub detection: u32,
+    pub mitigation: u32,
+    /// Action items not tied to an area.
+    pub unassigned: u32,
+}
+
+impl From<dossier::AreaCounts> for AreaCounts {
+    fn from(c: dossier::AreaCounts) -> Self {
+        Self {
+            prevention: c.prevention,
+            detection: c.detection,
+            mitigation: c.mitigation,
+            unassigned: c.unassigned,
+        }
+    }
+}
+
+/// Phase durations in seconds (null when a marker is missing or out of
+/// order), the phase to focus on, and where causes and action items fall.
+#[derive(SimpleObject)]
+pub struct Metrics {
     /// impactStartedAt -> detectedAt.
     pub time_to_detect: Option<i64>,
     /// detectedAt -> acknowledgedAt.
@@ -200,17 +284,84 @@ pub struct PhaseMetrics {
     pub longest_phase: Option<Phase>,
     /// Where the follow-up work should go, in plain words.
     pub focus: Option<String>,
+    pub causes_by_area: AreaCounts,
+    pub action_items_by_area: AreaCounts,
 }
 
-impl From<phases::PhaseMetrics> for PhaseMetrics {
-    fn from(m: phases::PhaseMetrics) -> Self {
+impl From<dossier::Metrics> for Metrics {
+    fn from(m: dossier::Metrics) -> Self {
+        let p = m.phases;
         Self {
-            time_to_detect: m.time_to_detect,
-            time_to_acknowledge: m.time_to_acknowledge,
-            time_to_mitigate: m.time_to_mitigate,
-            time_to_resolve: m.time_to_resolve,
-            longest_phase: m.longest_phase.map(Into::into),
-            focus: m.focus,
+            time_to_detect: p.time_to_detect,
+            time_to_acknowledge: p.time_to_acknowledge,
+            time_to_mitigate: p.time_to_mitigate,
+            time_to_resolve: p.time_to_resolve,
+            longest_phase: p.longest_phase.map(Into::into),
+            focus: p.focus,
+            causes_by_area: m.causes_by_area.into(),
+            action_items_by_area: m.action_items_by_area.into(),
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::review::FindingCode")]
+pub enum FindingCode {
+    TryHarderActionItem,
+    BlameLanguage,
+    MissingCauseArea,
+    SingleCauseArea,
+    ActionItemMissingOwner,
+    ActionItemMissingDueDate,
+    NoReviewer,
+    MissingSummary,
+    EmptyTimeline,
+    PhaseOrder,
+}
+
+/// ERROR blocks publishing; WARNING is worth fixing; INFO is advice.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::review::Severity")]
+pub enum FindingSeverity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// One problem the review found.
+#[derive(SimpleObject)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: FindingSeverity,
+    /// A JSON pointer into the document: `/action_items/2/title`, `/summary`.
+    pub path: String,
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+/// What the practice's review says of a post-mortem.
+#[derive(SimpleObject)]
+pub struct Review {
+    /// True when no finding is an error.
+    pub ready_to_publish: bool,
+    pub findings: Vec<Finding>,
+}
+
+impl From<review::Review> for Review {
+    fn from(r: review::Review) -> Self {
+        Self {
+            ready_to_publish: r.ready_to_publish,
+            findings: r
+                .findings
+                .into_iter()
+                .map(|f| Finding {
+                    code: f.code.into(),
+                    severity: f.severity.into(),
+                    path: f.path,
+                    message: f.message,
+                    suggestion: f.suggestion,
+                })
+                .collect(),
         }
     }
 }
@@ -242,7 +393,7 @@ impl PostmortemQuery {
             .postmortems
             .load_one(id)
             .await?
-            .map(PostMortem))
+            .map(PostMortem::new))
     }
 
     /// Post-mortems, newest first, as a Relay connection: pass `pageInfo.endCursor`
@@ -270,13 +421,40 @@ impl PostmortemQuery {
         let list = postmortems::list(&caller.state.db, &filter, &page)
             .await
             .gql()?;
+        let ids: Vec<Uuid> = list.items.iter().map(|v| v.record.id).collect();
+        let node = ctx.look_ahead().field("edges").field("node");
+        caller.loaders.prefetch(&ids, wants(&node)).await?;
         let mut connection = Connection::new(after.is_some(), list.next_cursor.is_some());
-        connection.edges.extend(
-            list.items.into_iter().map(|view| {
-                Edge::new(encode_cursor(&view.record.id.to_string()), PostMortem(view))
-            }),
-        );
+        connection.edges.extend(list.items.into_iter().map(|view| {
+            Edge::new(
+                encode_cursor(&view.record.id.to_string()),
+                PostMortem::new(view),
+            )
+        }));
         Ok(connection)
+    }
+}
+
+/// What the selected fields of a page of post-mortems will read.
+fn wants(node: &Lookahead<'_>) -> Wants {
+    let any = |names: &[&str]| names.iter().any(|n| node.field(n).exists());
+    let dossier = any(&["review", "metrics"]);
+    let timeline = dossier || any(&["timeline"]);
+    let causes = dossier || any(&["causes", "causesByArea"]);
+    Wants {
+        timeline,
+        causes,
+        people: timeline
+            || causes
+            || any(&[
+                "title",
+                "summary",
+                "authorName",
+                "author",
+                "publishOverrideReason",
+                "actionItems",
+                "participants",
+            ]),
     }
 }
 
@@ -345,7 +523,7 @@ impl PostmortemMutation {
             anonymized: input.anonymized,
         };
         let view = postmortems::create(&caller.state.db, input).await.gql()?;
-        Ok(PostMortem(view))
+        Ok(PostMortem::new(view))
     }
 
     /// Changes a post-mortem (editor). With `expectedVersion`, refuses with
@@ -376,7 +554,7 @@ impl PostmortemMutation {
         let view = postmortems::update(&caller.state.db, id, patch, precondition(expected_version))
             .await
             .gql()?;
-        Ok(PostMortem(view))
+        Ok(PostMortem::new(view))
     }
 
     /// Deletes a post-mortem and everything under it (admin). True when deleted.

@@ -1,5 +1,7 @@
 //! Timeline entries and causes: their mutations, and the live timeline subscription.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -13,10 +15,12 @@ use super::{
     types::{Cause, CauseArea, TimelineEntry},
 };
 use crate::services::{
+    anonymity::{self, Audience, Redactor},
     causes::{self, CauseIn, CausePatch},
     postmortems,
     timeline::{self, EntryIn, EntryPatch},
 };
+use crate::{error::ApiResult, startup::AppState};
 
 /// A new timeline entry, written by hand.
 #[derive(InputObject)]
@@ -80,7 +84,8 @@ impl TimelineMutation {
             .await
             .gql()?;
         caller.state.timeline_feed.publish_created(&entry);
-        Ok(TimelineEntry(entry))
+        let redactor = caller.redactor_of(postmortem_id).await?;
+        Ok(TimelineEntry(entry, redactor))
     }
 
     async fn update_timeline_entry(
@@ -105,7 +110,8 @@ impl TimelineMutation {
         let entry = timeline::update(&caller.state.db, postmortem_id, id, patch, check)
             .await
             .gql()?;
-        Ok(TimelineEntry(entry))
+        let redactor = caller.redactor_of(postmortem_id).await?;
+        Ok(TimelineEntry(entry, redactor))
     }
 
     /// Deletes a timeline entry (admin).
@@ -139,7 +145,8 @@ impl TimelineMutation {
         let cause = causes::create(&caller.state.db, postmortem_id, input)
             .await
             .gql()?;
-        Ok(Cause(cause))
+        let redactor = caller.redactor_of(postmortem_id).await?;
+        Ok(Cause(cause, redactor))
     }
 
     async fn update_cause(
@@ -160,7 +167,8 @@ impl TimelineMutation {
         let cause = causes::update(&caller.state.db, postmortem_id, id, patch, check)
             .await
             .gql()?;
-        Ok(Cause(cause))
+        let redactor = caller.redactor_of(postmortem_id).await?;
+        Ok(Cause(cause, redactor))
     }
 
     /// Deletes a cause (admin).
@@ -192,19 +200,38 @@ impl TimelineSubscription {
             .await
             .gql()?;
         let receiver = caller.state.timeline_feed.subscribe();
+        let state = caller.state.clone();
+        let audience = caller.audience();
         Ok(futures_util::stream::unfold(
             receiver,
-            move |mut receiver| async move {
-                loop {
-                    match receiver.recv().await {
-                        Ok(entry) if entry.postmortem_id == postmortem_id => {
-                            return Some((TimelineEntry(entry), receiver));
+            move |mut receiver| {
+                let state = state.clone();
+                async move {
+                    loop {
+                        match receiver.recv().await {
+                            Ok(entry) if entry.postmortem_id == postmortem_id => {
+                                // Named as this subscriber may see them, as of now.
+                                let redactor =
+                                    redactor_now(&state, audience, postmortem_id).await.ok()?;
+                                return Some((TimelineEntry(entry, redactor), receiver));
+                            }
+                            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => return None,
                         }
-                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                        Err(RecvError::Closed) => return None,
                     }
                 }
             },
         ))
     }
+}
+
+async fn redactor_now(
+    state: &AppState,
+    audience: Audience,
+    postmortem_id: Uuid,
+) -> ApiResult<Arc<Redactor>> {
+    let pm = postmortems::get_record(&state.db, postmortem_id).await?;
+    Ok(Arc::new(
+        anonymity::redactor(&state.db, audience, &pm).await?,
+    ))
 }

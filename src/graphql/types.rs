@@ -1,12 +1,15 @@
 //! The GraphQL enums (the entity enums, spelled the GraphQL way) and the
 //! children of a post-mortem: timeline entries, causes, action items, people.
 
-use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{action_item, cause, participant, person, timeline_entry};
 use uuid::Uuid;
 
 use super::{Caller, postmortems::PostMortem};
+use crate::services::anonymity::Redactor;
 
 macro_rules! remote_enum {
     ($(#[$doc:meta])* $name:ident = $remote:literal { $($variant:ident),+ $(,)? }) => {
@@ -60,7 +63,8 @@ remote_enum!(
 );
 
 /// One moment of an incident, written by hand or pre-filled from an event.
-pub struct TimelineEntry(pub timeline_entry::Model);
+/// Names in its text follow the post-mortem's anonymization for this reader.
+pub struct TimelineEntry(pub timeline_entry::Model, pub Arc<Redactor>);
 
 #[Object]
 impl TimelineEntry {
@@ -81,11 +85,11 @@ impl TimelineEntry {
     async fn source(&self) -> &str {
         &self.0.source
     }
-    async fn title(&self) -> &str {
-        &self.0.title
+    async fn title(&self) -> String {
+        self.1.text(&self.0.title)
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self) -> String {
+        self.1.text(&self.0.description)
     }
     async fn link(&self) -> Option<&str> {
         self.0.link.as_deref()
@@ -110,7 +114,7 @@ impl TimelineEntry {
 }
 
 /// A contributing cause, in one of the three areas.
-pub struct Cause(pub cause::Model);
+pub struct Cause(pub cause::Model, pub Arc<Redactor>);
 
 #[Object]
 impl Cause {
@@ -123,8 +127,8 @@ impl Cause {
     async fn area(&self) -> CauseArea {
         self.0.area.into()
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self) -> String {
+        self.1.text(&self.0.description)
     }
     async fn version(&self) -> i32 {
         self.0.version
@@ -147,7 +151,7 @@ pub struct CausesByArea {
 }
 
 impl CausesByArea {
-    pub fn new(causes: Vec<cause::Model>) -> Self {
+    pub fn new(causes: Vec<cause::Model>, redactor: &Arc<Redactor>) -> Self {
         let mut by_area = Self {
             prevention: Vec::new(),
             detection: Vec::new(),
@@ -155,9 +159,15 @@ impl CausesByArea {
         };
         for cause in causes {
             match cause.area {
-                entity::CauseArea::Prevention => by_area.prevention.push(Cause(cause)),
-                entity::CauseArea::Detection => by_area.detection.push(Cause(cause)),
-                entity::CauseArea::Mitigation => by_area.mitigation.push(Cause(cause)),
+                entity::CauseArea::Prevention => {
+                    by_area.prevention.push(Cause(cause, redactor.clone()))
+                }
+                entity::CauseArea::Detection => {
+                    by_area.detection.push(Cause(cause, redactor.clone()))
+                }
+                entity::CauseArea::Mitigation => {
+                    by_area.mitigation.push(Cause(cause, redactor.clone()))
+                }
             }
         }
         by_area
@@ -165,7 +175,7 @@ impl CausesByArea {
 }
 
 /// A commitment that came out of a post-mortem: one owner, one due date.
-pub struct ActionItem(pub action_item::Model);
+pub struct ActionItem(pub action_item::Model, pub Arc<Redactor>);
 
 #[Object]
 impl ActionItem {
@@ -182,7 +192,7 @@ impl ActionItem {
             .postmortems
             .load_one(self.0.postmortem_id)
             .await?
-            .map(PostMortem))
+            .map(PostMortem::new))
     }
     async fn cause_id(&self) -> Option<Uuid> {
         self.0.cause_id
@@ -190,25 +200,23 @@ impl ActionItem {
     async fn area(&self) -> Option<CauseArea> {
         self.0.area.map(Into::into)
     }
-    async fn title(&self) -> &str {
-        &self.0.title
+    async fn title(&self) -> String {
+        self.1.text(&self.0.title)
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self) -> String {
+        self.1.text(&self.0.description)
     }
     async fn owner_id(&self) -> Option<Uuid> {
         self.0.owner_id
     }
+    /// The owner as this reader may see them: a name, or a pseudonym with
+    /// team, role and tenure (as `owner_name` over REST).
+    async fn owner_name(&self) -> Option<String> {
+        self.0.owner_id.and_then(|o| self.1.person(o))
+    }
     /// The one person who owns it.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let Some(owner) = self.0.owner_id else {
-            return Ok(None);
-        };
-        Ok(Caller::loaders(ctx)?
-            .people
-            .load_one(owner)
-            .await?
-            .map(Person))
+        Person::in_postmortem(ctx, self.0.owner_id, &self.1).await
     }
     async fn due_date(&self) -> Option<NaiveDate> {
         self.0.due_date
@@ -241,6 +249,10 @@ impl ActionItem {
     async fn last_sync_error(&self) -> Option<&str> {
         self.0.last_sync_error.as_deref()
     }
+    /// RRULE of a recurring check (FREQ, INTERVAL, COUNT or UNTIL); the due date is its first occurrence.
+    async fn recurrence(&self) -> Option<&str> {
+        self.0.recurrence.as_deref()
+    }
     /// When it was last marked done or won't do.
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.0.completed_at
@@ -256,78 +268,114 @@ impl ActionItem {
     }
 }
 
-/// A person who owns action items, writes or reviews post-mortems.
-pub struct Person(pub person::Model);
+/// A person who owns action items, writes or reviews post-mortems. Inside a
+/// post-mortem, a reader who may not see names (viewers always, editors when
+/// it is anonymized) gets a pseudonym as `displayName` ("Engineer B, sre,
+/// joined 3 days before") and no email, join date or tracker identities.
+pub struct Person {
+    model: person::Model,
+    redactor: Option<Arc<Redactor>>,
+}
+
+impl Person {
+    /// From the directory, for callers allowed to read it (editors and admins).
+    pub fn named(model: person::Model) -> Self {
+        Self {
+            model,
+            redactor: None,
+        }
+    }
+
+    /// A person as they appear in one post-mortem.
+    pub async fn in_postmortem(
+        ctx: &Context<'_>,
+        id: Option<Uuid>,
+        redactor: &Arc<Redactor>,
+    ) -> Result<Option<Self>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let directory = Caller::loaders(ctx)?.directory().await?;
+        Ok(directory.get(id).map(|model| Self {
+            model: model.clone(),
+            redactor: Some(redactor.clone()).filter(|r| r.is_anonymizing()),
+        }))
+    }
+
+    fn named_or_none<'a>(&self, value: Option<&'a str>) -> Option<&'a str> {
+        if self.redactor.is_some() { None } else { value }
+    }
+}
 
 #[Object]
 impl Person {
     async fn id(&self) -> Uuid {
-        self.0.id
+        self.model.id
     }
-    async fn display_name(&self) -> &str {
-        &self.0.display_name
+    /// The name, or the pseudonym with team, role and tenure.
+    async fn display_name(&self) -> String {
+        match &self.redactor {
+            Some(r) => r.person(self.model.id).unwrap_or_default(),
+            None => self.model.display_name.clone(),
+        }
     }
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// Null for readers who may not see names.
+    async fn email(&self) -> Option<&str> {
+        self.named_or_none(Some(&self.model.email))
     }
     async fn team(&self) -> Option<&str> {
-        self.0.team.as_deref()
+        self.model.team.as_deref()
     }
     async fn role_title(&self) -> Option<&str> {
-        self.0.role_title.as_deref()
+        self.model.role_title.as_deref()
     }
+    /// Null for readers who may not see names (the pseudonym says the tenure).
     async fn joined_on(&self) -> Option<NaiveDate> {
-        self.0.joined_on
+        self.model.joined_on.filter(|_| self.redactor.is_none())
     }
     async fn jira_account_id(&self) -> Option<&str> {
-        self.0.jira_account_id.as_deref()
+        self.named_or_none(self.model.jira_account_id.as_deref())
     }
     async fn github_login(&self) -> Option<&str> {
-        self.0.github_login.as_deref()
+        self.named_or_none(self.model.github_login.as_deref())
     }
     async fn gitlab_user_id(&self) -> Option<&str> {
-        self.0.gitlab_user_id.as_deref()
+        self.named_or_none(self.model.gitlab_user_id.as_deref())
     }
     async fn linear_user_id(&self) -> Option<&str> {
-        self.0.linear_user_id.as_deref()
+        self.named_or_none(self.model.linear_user_id.as_deref())
     }
     async fn version(&self) -> i32 {
-        self.0.version
+        self.model.version
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.model.updated_at
     }
 }
 
 /// A person's part in a post-mortem.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct Participant {
-    pub person_id: Uuid,
-    pub role: ParticipantRole,
-    pub added_at: DateTime<Utc>,
-}
+pub struct Participant(pub participant::Model, pub Arc<Redactor>);
 
-impl From<participant::Model> for Participant {
-    fn from(m: participant::Model) -> Self {
-        Self {
-            person_id: m.person_id,
-            role: m.role.into(),
-            added_at: m.created_at,
-        }
-    }
-}
-
-#[ComplexObject]
+#[Object]
 impl Participant {
+    async fn person_id(&self) -> Uuid {
+        self.0.person_id
+    }
+    /// The person as this reader may see them: a name, or a pseudonym with
+    /// team and tenure (as `name` over REST).
+    async fn name(&self) -> Option<String> {
+        self.1.person(self.0.person_id)
+    }
+    async fn role(&self) -> ParticipantRole {
+        self.0.role.into()
+    }
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        Ok(Caller::loaders(ctx)?
-            .people
-            .load_one(self.person_id)
-            .await?
-            .map(Person))
+        Person::in_postmortem(ctx, Some(self.0.person_id), &self.1).await
     }
 }

@@ -9,13 +9,14 @@ use uuid::Uuid;
 use super::{
     QueryParams, created,
     extract::{JsonBody, Precondition},
-    ok_tagged,
+    ok_tagged, redactor_for, redactors_for,
 };
 use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
         action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
+        anonymity::Redactor,
         page::PageRequest,
     },
     startup::AppState,
@@ -30,6 +31,8 @@ pub struct ActionItemOut {
     pub title: String,
     pub description: String,
     pub owner_id: Option<Uuid>,
+    /// The owner as this reader may see them: a name, or a pseudonym.
+    pub owner_name: Option<String>,
     pub due_date: Option<NaiveDate>,
     pub priority: Option<Priority>,
     pub status: ActionItemStatus,
@@ -39,20 +42,23 @@ pub struct ActionItemOut {
     pub sync_state: SyncState,
     pub last_sync_error: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// RRULE of a recurring check (FREQ, INTERVAL, COUNT or UNTIL); the due date is its first occurrence.
+    pub recurrence: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<action_item::Model> for ActionItemOut {
-    fn from(m: action_item::Model) -> Self {
+impl ActionItemOut {
+    pub fn new(m: action_item::Model, r: &Redactor) -> Self {
         Self {
             id: m.id,
             postmortem_id: m.postmortem_id,
             cause_id: m.cause_id,
             area: m.area,
-            title: m.title,
-            description: m.description,
+            title: r.text(&m.title),
+            description: r.text(&m.description),
             owner_id: m.owner_id,
+            owner_name: m.owner_id.and_then(|o| r.person(o)),
             due_date: m.due_date,
             priority: m.priority,
             status: m.status,
@@ -62,6 +68,7 @@ impl From<action_item::Model> for ActionItemOut {
             sync_state: m.sync_state,
             last_sync_error: m.last_sync_error,
             completed_at: m.completed_at,
+            recurrence: m.recurrence,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -94,13 +101,27 @@ impl ListQuery {
 
 async fn respond_list(
     state: &AppState,
+    user: &AuthUser,
     filter: ActionItemFilter,
     q: &ListQuery,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let today = Utc::now().date_naive();
     let list = action_items::list(&state.db, &filter, today, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(ActionItemOut::from)))
+    let redactors = redactors_for(state, user, list.items.iter().map(|i| i.postmortem_id)).await?;
+    Ok(HttpResponse::Ok().json(list.map(|item| {
+        let redactor = &redactors[&item.postmortem_id];
+        ActionItemOut::new(item, redactor)
+    })))
+}
+
+async fn respond_one(
+    state: &AppState,
+    user: &AuthUser,
+    item: action_item::Model,
+) -> ApiResult<ActionItemOut> {
+    let redactor = redactor_for(state, user, item.postmortem_id).await?;
+    Ok(ActionItemOut::new(item, &redactor))
 }
 
 pub async fn list(
@@ -109,7 +130,7 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
-    respond_list(&state, q.filter(None), &q).await
+    respond_list(&state, &user, q.filter(None), &q).await
 }
 
 pub async fn list_for_postmortem(
@@ -120,7 +141,7 @@ pub async fn list_for_postmortem(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     crate::services::postmortems::get_record(&state.db, *id).await?;
-    respond_list(&state, q.filter(Some(*id)), &q).await
+    respond_list(&state, &user, q.filter(Some(*id)), &q).await
 }
 
 pub async fn create(
@@ -131,10 +152,11 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let item = action_items::create(&state.db, *id, input).await?;
+    let (location, version) = (format!("/api/v1/action-items/{}", item.id), item.version);
     Ok(created(
-        format!("/api/v1/action-items/{}", item.id),
-        item.version,
-        ActionItemOut::from(item),
+        location,
+        version,
+        respond_one(&state, &user, item).await?,
     ))
 }
 
@@ -145,7 +167,8 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     let item = action_items::get(&state.db, *id).await?;
-    Ok(ok_tagged(item.version, ActionItemOut::from(item)))
+    let version = item.version;
+    Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
 }
 
 pub async fn update(
@@ -157,7 +180,8 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let item = action_items::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
-    Ok(ok_tagged(item.version, ActionItemOut::from(item)))
+    let version = item.version;
+    Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
 }
 
 pub async fn delete(

@@ -9,12 +9,13 @@ use uuid::Uuid;
 use super::{
     QueryParams, created,
     extract::{JsonBody, Precondition},
-    ok_tagged,
+    ok_tagged, redactor_for,
 };
 use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
+        anonymity::Redactor,
         causes::{self, CauseIn, CausePatch},
         page::PageRequest,
     },
@@ -31,13 +32,13 @@ pub struct CauseOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<cause::Model> for CauseOut {
-    fn from(m: cause::Model) -> Self {
+impl CauseOut {
+    pub fn new(m: cause::Model, r: &Redactor) -> Self {
         Self {
             id: m.id,
             postmortem_id: m.postmortem_id,
             area: m.area,
-            description: m.description,
+            description: r.text(&m.description),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -60,7 +61,8 @@ pub async fn list(
     user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let list = causes::list(&state.db, *id, q.area, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(CauseOut::from)))
+    let redactor = redactor_for(&state, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(list.map(|c| CauseOut::new(c, &redactor))))
 }
 
 pub async fn create(
@@ -75,7 +77,12 @@ pub async fn create(
         "/api/v1/postmortems/{}/causes/{}",
         cause.postmortem_id, cause.id
     );
-    Ok(created(location, cause.version, CauseOut::from(cause)))
+    let redactor = redactor_for(&state, &user, cause.postmortem_id).await?;
+    Ok(created(
+        location,
+        cause.version,
+        CauseOut::new(cause, &redactor),
+    ))
 }
 
 pub async fn update(
@@ -88,7 +95,8 @@ pub async fn update(
     user.can_write()?;
     let (id, cause_id) = path.into_inner();
     let cause = causes::update(&state.db, id, cause_id, patch, |v| precondition.check(v)).await?;
-    Ok(ok_tagged(cause.version, CauseOut::from(cause)))
+    let redactor = redactor_for(&state, &user, id).await?;
+    Ok(ok_tagged(cause.version, CauseOut::new(cause, &redactor)))
 }
 
 pub async fn delete(

@@ -2,11 +2,13 @@
 //! that both serves them and is checked against `openapi.yaml`.
 
 pub mod action_items;
+pub mod calendar;
 pub mod causes;
 pub mod extract;
 pub mod health;
 pub mod people;
 pub mod postmortems;
+pub mod practice;
 pub mod timeline;
 
 use actix_web::{
@@ -16,7 +18,17 @@ use actix_web::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::error::ApiError;
+use std::collections::HashMap;
+
+use crate::{
+    auth::AuthUser,
+    error::{ApiError, ApiResult},
+    services::{
+        anonymity::{self, Audience, Redactor},
+        postmortems::get_record,
+    },
+    startup::AppState,
+};
 
 /// One served route: method, path (in OpenAPI's `{param}` syntax) and handler.
 pub struct Endpoint {
@@ -45,6 +57,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/people", |r| r.to(people::create)),
         ep(M::GET, "/api/v1/people/{id}", |r| r.to(people::get)),
         ep(M::PATCH, "/api/v1/people/{id}", |r| r.to(people::update)),
+        ep(M::POST, "/api/v1/people/{id}/calendar-token", |r| {
+            r.to(calendar::issue_token)
+        }),
+        ep(M::DELETE, "/api/v1/people/{id}/calendar-token", |r| {
+            r.to(calendar::revoke_token)
+        }),
         ep(M::GET, "/api/v1/postmortems", |r| r.to(postmortems::list)),
         ep(M::POST, "/api/v1/postmortems", |r| {
             r.to(postmortems::create)
@@ -57,6 +75,19 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         ep(M::DELETE, "/api/v1/postmortems/{id}", |r| {
             r.to(postmortems::delete)
+        }),
+        ep(M::GET, "/api/v1/postmortems/{id}/review", |r| {
+            r.to(practice::review_stored)
+        }),
+        ep(M::POST, "/api/v1/review", |r| r.to(practice::review_draft)),
+        ep(M::GET, "/api/v1/postmortems/{id}/metrics", |r| {
+            r.to(practice::metrics)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/publish", |r| {
+            r.to(practice::publish)
+        }),
+        ep(M::GET, "/api/v1/postmortems/{id}/document", |r| {
+            r.to(practice::document)
         }),
         ep(M::GET, "/api/v1/postmortems/{id}/participants", |r| {
             r.to(postmortems::list_participants)
@@ -108,6 +139,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             r.to(action_items::create)
         }),
         ep(M::GET, "/api/v1/action-items", |r| r.to(action_items::list)),
+        ep(M::GET, "/api/v1/action-items/calendar.ics", |r| {
+            r.to(calendar::feed)
+        }),
         ep(M::GET, "/api/v1/action-items/{id}", |r| {
             r.to(action_items::get)
         }),
@@ -205,6 +239,42 @@ impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
             });
         std::future::ready(parsed)
     }
+}
+
+/// The reader, for deciding who sees real names.
+pub fn audience(state: &AppState, user: &AuthUser) -> Audience {
+    Audience {
+        role: user.role,
+        anonymize_all: state.settings.practice.anonymize_all,
+    }
+}
+
+/// How people appear to this reader in one post-mortem.
+pub async fn redactor_for(
+    state: &AppState,
+    user: &AuthUser,
+    postmortem_id: uuid::Uuid,
+) -> ApiResult<Redactor> {
+    let pm = get_record(&state.db, postmortem_id).await?;
+    anonymity::redactor(&state.db, audience(state, user), &pm).await
+}
+
+/// Redactors for the post-mortems a page of items belongs to.
+pub async fn redactors_for(
+    state: &AppState,
+    user: &AuthUser,
+    postmortem_ids: impl IntoIterator<Item = uuid::Uuid>,
+) -> ApiResult<HashMap<uuid::Uuid, Redactor>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    let mut ids: Vec<uuid::Uuid> = postmortem_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let records = entity::postmortem::Entity::find()
+        .filter(entity::postmortem::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?;
+    let refs: Vec<&entity::postmortem::Model> = records.iter().collect();
+    anonymity::redactors(&state.db, audience(state, user), &refs).await
 }
 
 /// 200 with the resource's `ETag`.

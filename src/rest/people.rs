@@ -69,7 +69,8 @@ pub async fn list(
     user: AuthUser,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(crate::auth::Role::Viewer)?;
+    // The directory names people: viewers see only pseudonyms, inside post-mortems.
+    user.require(crate::auth::Role::Editor)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let people = people::list(&state.db, q.team.as_deref(), &page).await?;
     Ok(HttpResponse::Ok().json(people.map(PersonOut::from)))
@@ -94,7 +95,8 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(crate::auth::Role::Viewer)?;
+    // The directory names people: viewers see only pseudonyms, inside post-mortems.
+    user.require(crate::auth::Role::Editor)?;
     let person = people::get(&state.db, *id).await?;
     Ok(ok_tagged(person.version, PersonOut::from(person)))
 }

@@ -7,14 +7,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    QueryParams, created,
+    QueryParams, audience, created,
     extract::{JsonBody, Precondition},
-    ok_tagged,
+    ok_tagged, redactor_for,
 };
 use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
+        anonymity::{self, Redactor},
         page::PageRequest,
         participants::{self, ParticipantIn},
         postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
@@ -37,23 +38,27 @@ pub struct PostmortemOut {
     pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub author_id: Option<Uuid>,
+    /// The author as this reader may see them: a name, or a pseudonym.
+    pub author_name: Option<String>,
     pub anonymized: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
 }
 
-impl From<PostmortemView> for PostmortemOut {
-    fn from(
+impl PostmortemOut {
+    /// The view of `m` for a reader whose naming rules are `r`.
+    pub fn new(
         PostmortemView {
             record: m,
             services,
         }: PostmortemView,
+        r: &Redactor,
     ) -> Self {
         Self {
             id: m.id,
-            title: m.title,
-            summary: m.summary,
+            title: r.text(&m.title),
+            summary: r.text(&m.summary),
             status: m.status,
             severity: m.severity,
             services,
@@ -63,6 +68,7 @@ impl From<PostmortemView> for PostmortemOut {
             mitigated_at: m.mitigated_at,
             resolved_at: m.resolved_at,
             author_id: m.author_id,
+            author_name: m.author_id.and_then(|a| r.person(a)),
             anonymized: m.anonymized,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -98,7 +104,12 @@ pub async fn list(
         text: None,
     };
     let list = postmortems::list(&state.db, &filter, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(PostmortemOut::from)))
+    let records: Vec<_> = list.items.iter().map(|v| &v.record).collect();
+    let redactors = anonymity::redactors(&state.db, audience(&state, &user), &records).await?;
+    Ok(HttpResponse::Ok().json(list.map(|view| {
+        let redactor = &redactors[&view.record.id];
+        PostmortemOut::new(view, redactor)
+    })))
 }
 
 pub async fn create(
@@ -109,10 +120,11 @@ pub async fn create(
     user.can_write()?;
     let view = postmortems::create(&state.db, input).await?;
     let (id, version) = (view.record.id, view.record.version);
+    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
     Ok(created(
         format!("/api/v1/postmortems/{id}"),
         version,
-        PostmortemOut::from(view),
+        PostmortemOut::new(view, &redactor),
     ))
 }
 
@@ -123,7 +135,11 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     let view = postmortems::get(&state.db, *id).await?;
-    Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))
+    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    Ok(ok_tagged(
+        view.record.version,
+        PostmortemOut::new(view, &redactor),
+    ))
 }
 
 pub async fn update(
@@ -135,7 +151,11 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let view = postmortems::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
-    Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))
+    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    Ok(ok_tagged(
+        view.record.version,
+        PostmortemOut::new(view, &redactor),
+    ))
 }
 
 pub async fn delete(
@@ -152,13 +172,16 @@ pub async fn delete(
 #[derive(Debug, Serialize)]
 pub struct ParticipantOut {
     pub person_id: Uuid,
+    /// The person as this reader may see them: a name, or a pseudonym with team and tenure.
+    pub name: Option<String>,
     pub role: ParticipantRole,
     pub added_at: DateTime<Utc>,
 }
 
-impl From<participant::Model> for ParticipantOut {
-    fn from(m: participant::Model) -> Self {
+impl ParticipantOut {
+    fn new(m: participant::Model, r: &Redactor) -> Self {
         Self {
+            name: r.person(m.person_id),
             person_id: m.person_id,
             role: m.role,
             added_at: m.created_at,
@@ -181,7 +204,8 @@ pub async fn list_participants(
     user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let list = participants::list(&state.db, *id, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(ParticipantOut::from)))
+    let redactor = redactor_for(&state, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(list.map(|p| ParticipantOut::new(p, &redactor))))
 }
 
 pub async fn add_participant(
@@ -192,10 +216,11 @@ pub async fn add_participant(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let row = participants::add(&state.db, *id, input).await?;
+    let redactor = redactor_for(&state, &user, *id).await?;
     let location = format!("/api/v1/postmortems/{}/participants", row.postmortem_id);
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, location))
-        .json(ParticipantOut::from(row)))
+        .json(ParticipantOut::new(row, &redactor)))
 }
 
 pub async fn remove_participant(

@@ -11,11 +11,13 @@ use super::{
     extract::{JsonBody, Precondition},
     ok_tagged,
     postmortems::PageQuery,
+    redactor_for,
 };
 use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
+        anonymity::Redactor,
         page::PageRequest,
         timeline::{self, EntryIn, EntryPatch},
     },
@@ -38,16 +40,16 @@ pub struct TimelineEntryOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<timeline_entry::Model> for TimelineEntryOut {
-    fn from(m: timeline_entry::Model) -> Self {
+impl TimelineEntryOut {
+    pub fn new(m: timeline_entry::Model, r: &Redactor) -> Self {
         Self {
             id: m.id,
             postmortem_id: m.postmortem_id,
             occurred_at: m.occurred_at,
             kind: m.kind,
             source: m.source,
-            title: m.title,
-            description: m.description,
+            title: r.text(&m.title),
+            description: r.text(&m.description),
             link: m.link,
             service: m.service,
             event_id: m.event_id,
@@ -66,7 +68,8 @@ pub async fn list(
     user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let list = timeline::list(&state.db, *id, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(TimelineEntryOut::from)))
+    let redactor = redactor_for(&state, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(list.map(|e| TimelineEntryOut::new(e, &redactor))))
 }
 
 pub async fn create(
@@ -82,10 +85,11 @@ pub async fn create(
         "/api/v1/postmortems/{}/timeline/{}",
         entry.postmortem_id, entry.id
     );
+    let redactor = redactor_for(&state, &user, entry.postmortem_id).await?;
     Ok(created(
         location,
         entry.version,
-        TimelineEntryOut::from(entry),
+        TimelineEntryOut::new(entry, &redactor),
     ))
 }
 
@@ -99,7 +103,11 @@ pub async fn update(
     user.can_write()?;
     let (id, entry_id) = path.into_inner();
     let entry = timeline::update(&state.db, id, entry_id, patch, |v| precondition.check(v)).await?;
-    Ok(ok_tagged(entry.version, TimelineEntryOut::from(entry)))
+    let redactor = redactor_for(&state, &user, id).await?;
+    Ok(ok_tagged(
+        entry.version,
+        TimelineEntryOut::new(entry, &redactor),
+    ))
 }
 
 pub async fn delete(

@@ -16,6 +16,7 @@ use super::{
     people, postmortems, update_versioned,
 };
 use crate::{
+    domain::recurrence::Recurrence,
     error::{ApiError, ApiResult},
     rest::extract::nullable,
 };
@@ -32,6 +33,8 @@ pub struct ActionItemIn {
     pub due_date: Option<NaiveDate>,
     pub priority: Option<Priority>,
     pub status: Option<ActionItemStatus>,
+    /// RRULE subset for a recurring check; the due date is its first occurrence.
+    pub recurrence: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +53,8 @@ pub struct ActionItemPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub priority: Option<Option<Priority>>,
     pub status: Option<ActionItemStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub recurrence: Option<Option<String>>,
 }
 
 /// Filters of `GET /api/v1/action-items`.
@@ -95,6 +100,25 @@ async fn resolve_area(
     }
 }
 
+/// Normalizes a recurrence rule; a recurring check needs a first due date.
+fn recurrence(p: &mut Problems, rule: Option<&str>, due_date: Option<NaiveDate>) -> Option<String> {
+    let rule = rule.map(str::trim).filter(|r| !r.is_empty())?;
+    match rule.parse::<Recurrence>() {
+        Ok(parsed) => {
+            p.check(
+                due_date.is_some(),
+                "recurrence",
+                "a recurring check needs a due_date: its first occurrence",
+            );
+            Some(parsed.to_string())
+        }
+        Err(why) => {
+            p.add("recurrence", why);
+            None
+        }
+    }
+}
+
 fn completed_at(
     status: ActionItemStatus,
     before: Option<&action_item::Model>,
@@ -115,6 +139,7 @@ pub async fn create(
     let mut p = Problems::default();
     let title = p.text("title", &input.title, 500);
     let description = p.prose("description", &input.description);
+    let recurrence = recurrence(&mut p, input.recurrence.as_deref(), input.due_date);
     p.finish()?;
     if let Some(owner) = input.owner_id {
         people::must_exist(db, "owner_id", owner).await?;
@@ -139,6 +164,7 @@ pub async fn create(
         sync_state: Set(SyncState::NotSynced),
         last_sync_error: Set(None),
         completed_at: Set(completed_at(status, None)),
+        recurrence: Set(recurrence),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -169,6 +195,11 @@ pub async fn update(
     if let Some(description) = patch.description {
         model.description = Set(p.prose("description", &description));
     }
+    let due_date = patch.due_date.unwrap_or(current.due_date);
+    let rule = patch
+        .recurrence
+        .unwrap_or_else(|| current.recurrence.clone());
+    model.recurrence = Set(recurrence(&mut p, rule.as_deref(), due_date));
     p.finish()?;
     if let Some(owner) = patch.owner_id {
         if let Some(owner) = owner {

@@ -2,11 +2,16 @@
 //! `&impl ConnectionTrait` so it runs inside or outside a transaction.
 
 pub mod action_items;
+pub mod anonymity;
+pub mod calendar;
 pub mod causes;
+pub mod dossier;
+pub mod notify;
 pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
+pub mod publishing;
 pub mod stats;
 pub mod timeline;
 

@@ -1,7 +1,5 @@
 //! People: who owns action items, takes part in and reviews post-mortems.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use entity::person;
 use sea_orm::{
@@ -113,6 +111,7 @@ pub async fn create(db: &impl ConnectionTrait, input: PersonIn) -> ApiResult<per
             "linear_user_id",
             input.linear_user_id.as_deref(),
         )),
+        calendar_token_hash: Set(None),
         version: Set(1),
         created_at: Set(now()),
         updated_at: Set(now()),
@@ -208,14 +207,10 @@ pub async fn must_exist(db: &impl ConnectionTrait, field: &str, id: Uuid) -> Api
         .ok_or_else(|| ApiError::validation(field, format!("no person has the id {id}")))
 }
 
-/// Several people by id, in one query.
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> ApiResult<HashMap<Uuid, person::Model>> {
-    let rows = person::Entity::find()
-        .filter(person::Column::Id.is_in(ids.iter().copied()))
+/// The whole directory, for recognising and scrubbing names.
+pub async fn all(db: &impl ConnectionTrait) -> ApiResult<Vec<person::Model>> {
+    Ok(person::Entity::find()
+        .order_by_asc(person::Column::Id)
         .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+        .await?)
 }

@@ -164,6 +164,8 @@ pub async fn create(db: &impl TransactionTrait, input: PostmortemIn) -> ApiResul
         created_at: Set(at),
         updated_at: Set(at),
         published_at: Set(None),
+        publish_override_reason: Set(None),
+        published_by: Set(None),
     };
     impossible_phases(&mut p, &model);
     p.finish()?;

@@ -45,7 +45,10 @@ async fn an_action_item_has_one_owner_a_due_date_and_its_causes_area() {
     assert_eq!(created["due_date"], "2026-12-15");
     assert_eq!(created["postmortem_id"], pm["id"]);
     let fetched = app
-        .get_json(&format!("/api/v1/action-items/{}", id(&created)))
+        .get_json_as(
+            hindsight::auth::Role::Admin,
+            &format!("/api/v1/action-items/{}", id(&created)),
+        )
         .await;
     assert_eq!(fetched, created);
 }

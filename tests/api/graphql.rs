@@ -19,7 +19,8 @@ query Dashboard($first: Int, $after: String, $filter: PostMortemFilter) {
       causesByArea { prevention { description } detection { description } mitigation { description } }
       actionItems { title dueDate status syncState externalUrl overdue owner { displayName team } }
       participants { role person { displayName } }
-      phaseMetrics { timeToDetect longestPhase }
+      metrics { timeToDetect longestPhase causesByArea { detection prevention } }
+      review { readyToPublish findings { code severity path } }
     } }
   }
 }"#;
@@ -127,8 +128,28 @@ async fn one_query_returns_a_page_of_postmortems_with_everything_nested() {
         .map(|p| p["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["AUTHOR", "REVIEWER"]);
-    assert_eq!(node["phaseMetrics"]["timeToDetect"], 720);
-    assert_eq!(node["phaseMetrics"]["longestPhase"], "DETECT");
+    assert_eq!(node["metrics"]["timeToDetect"], 720);
+    assert_eq!(node["metrics"]["longestPhase"], "DETECT");
+    assert_eq!(node["metrics"]["causesByArea"]["detection"], 1);
+    // The same review REST gives.
+    let rest = app
+        .get_json(&format!("/api/v1/postmortems/{}/review", id(&pm)))
+        .await;
+    assert_eq!(node["review"]["readyToPublish"], rest["ready_to_publish"]);
+    let codes: Vec<String> = node["review"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_lowercase())
+        .collect();
+    let rest_codes: Vec<&str> = rest["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, rest_codes);
+    assert!(codes.contains(&"missing_cause_area".to_owned()));
 
     let one = app
         .graphql_data(
@@ -242,18 +263,8 @@ async fn postmortems_filter_by_text_in_title_or_summary_ignoring_case_and_by_fie
 async fn action_items_filter_by_owner_team_status_overdue_due_date_and_sync_state() {
     let app = spawn_app().await;
     let pm = app.simple_postmortem().await;
-    let ann = app
-        .create(
-            "/api/v1/people",
-            json!({"display_name": "Ann", "email": "ann@example.com", "team": "sre"}),
-        )
-        .await;
-    let ben = app
-        .create(
-            "/api/v1/people",
-            json!({"display_name": "Ben", "email": "ben@example.com", "team": "web"}),
-        )
-        .await;
+    let ann = app.person_in_team("Ann", "sre").await;
+    let ben = app.person_in_team("Ben", "web").await;
     let path = format!("/api/v1/postmortems/{}/action-items", id(&pm));
     for (title, owner, due, status) in [
         ("late", &ann, "2020-01-01", "open"),

@@ -142,18 +142,8 @@ async fn backdate(app: &TestApp, item: &Value, created: DateTime<Utc>, done_afte
 async fn action_items_open_overdue_done_and_median_time_to_done_by_owner_and_team() {
     let app = spawn_app().await;
     let pm = app.simple_postmortem().await;
-    let ann = app
-        .create(
-            "/api/v1/people",
-            json!({"display_name": "Ann", "email": "ann@example.com", "team": "sre"}),
-        )
-        .await;
-    let bob = app
-        .create(
-            "/api/v1/people",
-            json!({"display_name": "Bob", "email": "bob@example.com", "team": "web"}),
-        )
-        .await;
+    let ann = app.person_in_team("Ann", "sre").await;
+    let bob = app.person_in_team("Bob", "web").await;
     let path = format!("/api/v1/postmortems/{}/action-items", id(&pm));
     let created: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
     for (owner, due, status, done_after) in [

@@ -109,6 +109,7 @@ pub fn test_settings(database_url: String) -> Settings {
         body_limit: 64 * 1024,
         log_json: false,
         graphql: GraphqlSettings::default(),
+        practice: Default::default(),
     }
 }
 
@@ -117,7 +118,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    hindsight::telemetry::init_logging(false);
+    if std::env::var_os("TEST_LOG").is_some() {
+        hindsight::telemetry::init_logging(false);
+    }
     let (db, url) = TestDb::create().await;
     let mut settings = test_settings(url);
     configure(&mut settings);
@@ -198,8 +201,12 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        self.get_json_as(Role::Viewer, path).await
+    }
+
+    pub async fn get_json_as(&self, role: Role, path: &str) -> Value {
+        let response = self.request(Method::GET, path, role).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path} as {role:?}");
         response.json().await.unwrap()
     }
 
@@ -230,6 +237,15 @@ impl TestApp {
         self.create(
             "/api/v1/people",
             json!({ "display_name": name, "email": email }),
+        )
+        .await
+    }
+
+    pub async fn person_in_team(&self, name: &str, team: &str) -> Value {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        self.create(
+            "/api/v1/people",
+            json!({ "display_name": name, "email": email, "team": team }),
         )
         .await
     }

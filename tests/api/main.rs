@@ -4,8 +4,10 @@
 
 mod action_items;
 mod auth;
+mod contract;
 mod errors;
 mod graphql;
+mod graphql_anonymity;
 mod graphql_limits;
 mod graphql_stats;
 mod graphql_subscription;
@@ -14,4 +16,5 @@ mod helpers;
 mod openapi;
 mod people;
 mod postmortems;
+mod practice;
 mod timeline_and_causes;

@@ -24,7 +24,7 @@ async fn an_admin_records_a_person_with_tracker_identities() {
     assert_eq!(person["github_login"], "asmith");
     assert_eq!(person["joined_on"], "2026-11-17");
     let fetched = app
-        .get_json(&format!("/api/v1/people/{}", id(&person)))
+        .get_json_as(Role::Editor, &format!("/api/v1/people/{}", id(&person)))
         .await;
     assert_eq!(fetched, person);
 }
@@ -74,6 +74,18 @@ async fn invalid_people_are_422_naming_each_field() {
 }
 
 #[tokio::test]
+async fn viewers_cannot_read_the_directory_of_names() {
+    let app = spawn_app().await;
+    let person = app.person("Alice Smith").await;
+    for path in [
+        "/api/v1/people".to_owned(),
+        format!("/api/v1/people/{}", id(&person)),
+    ] {
+        assert_problem(app.get(&path).await, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}
+
+#[tokio::test]
 async fn only_admins_manage_people() {
     let app = spawn_app().await;
     let response = app
@@ -116,17 +128,25 @@ async fn people_list_pages_by_cursor_and_filters_by_team() {
         app.create("/api/v1/people", json!({"display_name": format!("P{i}"), "email": format!("p{i}@example.com"), "team": team}))
             .await;
     }
-    let first = app.get_json("/api/v1/people?limit=2").await;
+    let first = app
+        .get_json_as(Role::Editor, "/api/v1/people?limit=2")
+        .await;
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = app
-        .get_json(&format!("/api/v1/people?limit=2&cursor={cursor}"))
+        .get_json_as(
+            Role::Editor,
+            &format!("/api/v1/people?limit=2&cursor={cursor}"),
+        )
         .await;
     let third = app
-        .get_json(&format!(
-            "/api/v1/people?limit=2&cursor={}",
-            second["next_cursor"].as_str().unwrap()
-        ))
+        .get_json_as(
+            Role::Editor,
+            &format!(
+                "/api/v1/people?limit=2&cursor={}",
+                second["next_cursor"].as_str().unwrap()
+            ),
+        )
         .await;
     let names: Vec<_> = [&first, &second, &third]
         .iter()
@@ -140,6 +160,8 @@ async fn people_list_pages_by_cursor_and_filters_by_team() {
         .collect();
     assert_eq!(names, ["P0", "P1", "P2", "P3", "P4"]);
     assert!(third["next_cursor"].is_null());
-    let sre = app.get_json("/api/v1/people?team=sre").await;
+    let sre = app
+        .get_json_as(Role::Editor, "/api/v1/people?team=sre")
+        .await;
     assert_eq!(sre["items"].as_array().unwrap().len(), 3);
 }

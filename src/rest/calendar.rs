@@ -1,0 +1,93 @@
+//! `GET /api/v1/action-items/calendar.ics` and the feed tokens behind it.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{QueryParams, redactors_for};
+use crate::{
+    auth::{AuthUser, Role},
+    error::ApiResult,
+    services::calendar::{self, FeedScope},
+    startup::AppState,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct FeedQuery {
+    token: String,
+    owner_id: Option<Uuid>,
+    team: Option<String>,
+}
+
+/// Calendar apps cannot send a bearer header, so the feed is authenticated by
+/// its token in the URL. It shows the token holder's items unless `owner_id`
+/// or `team` asks for others', with people named as a viewer sees them.
+pub async fn feed(
+    state: web::Data<AppState>,
+    QueryParams(q): QueryParams<FeedQuery>,
+) -> ApiResult<HttpResponse> {
+    let holder = calendar::holder(&state.db, &q.token).await?;
+    let (scope, name) = match (q.owner_id, q.team) {
+        (_, Some(team)) => (
+            FeedScope::Team(team.clone()),
+            format!("hindsight: {team} action items"),
+        ),
+        (Some(owner), None) => (
+            FeedScope::Owner(owner),
+            "hindsight: action items".to_owned(),
+        ),
+        (None, None) => (
+            FeedScope::Owner(holder.id),
+            "hindsight: my action items".to_owned(),
+        ),
+    };
+    let items = calendar::items(&state.db, &scope).await?;
+    let viewer = AuthUser {
+        sub: holder.email,
+        role: Role::Viewer,
+    };
+    let redactors = redactors_for(&state, &viewer, items.iter().map(|i| i.postmortem_id)).await?;
+    let rows: Vec<_> = items
+        .into_iter()
+        .filter_map(|item| redactors.get(&item.postmortem_id).map(|r| (item, r)))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .body(calendar::render(&name, &rows, &state.public_url)))
+}
+
+/// Admins, or the person themselves, may manage a feed token.
+fn may_manage(user: &AuthUser, email: &str) -> ApiResult<()> {
+    if user.sub.eq_ignore_ascii_case(email) {
+        Ok(())
+    } else {
+        user.require(Role::Admin)
+    }
+}
+
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let person = crate::services::people::get(&state.db, *id).await?;
+    may_manage(&user, &person.email)?;
+    let token = calendar::issue_token(&state.db, person.id).await?;
+    let feed_url = format!(
+        "{}/api/v1/action-items/calendar.ics?token={token}",
+        state.public_url
+    );
+    Ok(HttpResponse::Created().json(json!({ "token": token, "feed_url": feed_url })))
+}
+
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let person = crate::services::people::get(&state.db, *id).await?;
+    may_manage(&user, &person.email)?;
+    calendar::revoke_token(&state.db, person.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,285 @@
+//! Who sees real names, and how everyone else sees people: stable pseudonyms per
+//! post-mortem ("Engineer A, frontend, joined 3 days before"), with names,
+//! emails and handles scrubbed from free text. REST, Markdown and GraphQL all
+//! go through [`Redactor`], so the rule lives in one place.
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::NaiveDate;
+use entity::{action_item, participant, person, postmortem};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::{
+    auth::Role,
+    domain::{
+        anonymize::{PersonProfile, Pseudonyms},
+        review::Review,
+    },
+    error::ApiResult,
+};
+
+/// The reader of a view.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience {
+    pub role: Role,
+    /// The deployment shows pseudonyms to everyone.
+    pub anonymize_all: bool,
+}
+
+impl Audience {
+    /// Admins see names; editors see them unless the post-mortem is
+    /// anonymized; viewers never do; nobody does when the deployment says so.
+    pub fn sees_names(&self, anonymized: bool) -> bool {
+        if self.anonymize_all {
+            return false;
+        }
+        match self.role {
+            Role::Admin => true,
+            Role::Editor => !anonymized,
+            Role::Viewer => false,
+        }
+    }
+
+    /// What leaves the service (announcements): names only where the
+    /// post-mortem is not anonymized, as an editor would see it.
+    pub fn shared(anonymize_all: bool) -> Self {
+        Self {
+            role: Role::Editor,
+            anonymize_all,
+        }
+    }
+}
+
+/// How one post-mortem's people appear to one reader.
+pub struct Redactor {
+    pseudonyms: Option<Pseudonyms>,
+    names: Arc<HashMap<Uuid, String>>,
+    incident_date: NaiveDate,
+}
+
+impl Redactor {
+    /// Free text with people replaced by their pseudonyms (unchanged for readers who see names).
+    pub fn text(&self, text: &str) -> String {
+        match &self.pseudonyms {
+            Some(p) => p.scrub(text),
+            None => text.to_owned(),
+        }
+    }
+
+    pub fn optional_text(&self, text: Option<&str>) -> Option<String> {
+        text.map(|t| self.text(t))
+    }
+
+    /// How a person is named: their display name, or their pseudonym with the
+    /// signal anonymizing would lose (team, role, tenure at the incident).
+    pub fn person(&self, id: Uuid) -> Option<String> {
+        match &self.pseudonyms {
+            Some(p) => p.describe(&id.to_string(), self.incident_date),
+            None => self.names.get(&id).cloned(),
+        }
+    }
+
+    pub fn is_anonymizing(&self) -> bool {
+        self.pseudonyms.is_some()
+    }
+
+    /// Findings name what they found; a reader who may not see names gets
+    /// pseudonyms there too.
+    pub fn review(&self, mut review: Review) -> Review {
+        if self.is_anonymizing() {
+            for finding in &mut review.findings {
+                finding.message = self.text(&finding.message);
+                finding.suggestion = finding.suggestion.as_deref().map(|s| self.text(s));
+            }
+        }
+        review
+    }
+}
+
+fn profile(p: &person::Model) -> PersonProfile {
+    PersonProfile {
+        id: p.id.to_string(),
+        display_name: Some(p.display_name.clone()),
+        email: Some(p.email.clone()),
+        github_login: p.github_login.clone(),
+        team: p.team.clone(),
+        role_title: p.role_title.clone(),
+        joined_on: p.joined_on,
+    }
+}
+
+/// Redactors for several post-mortems at once, in a fixed number of queries.
+pub async fn redactors(
+    db: &impl ConnectionTrait,
+    audience: Audience,
+    postmortems: &[&postmortem::Model],
+) -> ApiResult<HashMap<Uuid, Redactor>> {
+    let ids: Vec<Uuid> = postmortems.iter().map(|p| p.id).collect();
+    let participants = participant::Entity::find()
+        .filter(participant::Column::PostmortemId.is_in(ids.clone()))
+        .order_by_asc(participant::Column::CreatedAt)
+        .order_by_asc(participant::Column::PersonId)
+        .all(db)
+        .await?;
+    let owners = action_item::Entity::find()
+        .filter(action_item::Column::PostmortemId.is_in(ids))
+        .filter(action_item::Column::OwnerId.is_not_null())
+        .order_by_asc(action_item::Column::Id)
+        .all(db)
+        .await?;
+    let participants = super::group_by(participants, |p| p.postmortem_id);
+    let owners = super::group_by(owners, |i| i.postmortem_id);
+    let anonymizing = postmortems
+        .iter()
+        .any(|pm| !audience.sees_names(pm.anonymized));
+    // Scrubbing must know everyone who could be named in the text, not only
+    // those involved; reading names only needs the people involved.
+    let people = if anonymizing {
+        person::Entity::find()
+            .order_by_asc(person::Column::Id)
+            .all(db)
+            .await?
+    } else {
+        let wanted: Vec<Uuid> = postmortems
+            .iter()
+            .flat_map(|pm| {
+                involved(
+                    pm,
+                    participants.get(&pm.id).map_or(&[], Vec::as_slice),
+                    owners.get(&pm.id).map_or(&[], Vec::as_slice),
+                )
+            })
+            .collect();
+        person::Entity::find()
+            .filter(person::Column::Id.is_in(wanted))
+            .all(db)
+            .await?
+    };
+    let directory = Directory::new(people);
+    Ok(postmortems
+        .iter()
+        .map(|pm| {
+            let redactor = build_redactor(
+                audience,
+                pm,
+                participants.get(&pm.id).map_or(&[], Vec::as_slice),
+                owners.get(&pm.id).map_or(&[], Vec::as_slice),
+                &directory,
+            );
+            (pm.id, redactor)
+        })
+        .collect())
+}
+
+/// The people a redactor may have to name: the whole directory when anyone
+/// is anonymized (scrubbing must know every name), else at least those involved.
+pub struct Directory {
+    people: Vec<person::Model>,
+    index: HashMap<Uuid, usize>,
+    names: Arc<HashMap<Uuid, String>>,
+}
+
+impl Directory {
+    /// `people` in id order, so pseudonyms are assigned the same way everywhere.
+    pub fn new(people: Vec<person::Model>) -> Self {
+        let names = people
+            .iter()
+            .map(|p| (p.id, p.display_name.clone()))
+            .collect();
+        let index = people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        Self {
+            people,
+            index,
+            names: Arc::new(names),
+        }
+    }
+
+    /// Everyone, in id order.
+    pub fn people(&self) -> &[person::Model] {
+        &self.people
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<&person::Model> {
+        self.index.get(&id).map(|&i| &self.people[i])
+    }
+}
+
+/// Author, participants (in the order they were added), then action item
+/// owners (in item order): the order pseudonyms are handed out in.
+fn involved(
+    pm: &postmortem::Model,
+    participants: &[participant::Model],
+    action_items: &[action_item::Model],
+) -> Vec<Uuid> {
+    pm.author_id
+        .into_iter()
+        .chain(participants.iter().map(|p| p.person_id))
+        .chain(action_items.iter().filter_map(|i| i.owner_id))
+        .collect()
+}
+
+/// How one post-mortem's people appear to `audience`, from what is already
+/// loaded: its participants, its action items and the directory. REST (through
+/// [`redactors`]) and GraphQL (through its loaders) both end here.
+pub fn build_redactor(
+    audience: Audience,
+    pm: &postmortem::Model,
+    participants: &[participant::Model],
+    action_items: &[action_item::Model],
+    directory: &Directory,
+) -> Redactor {
+    let incident_date = pm.impact_started_at.unwrap_or(pm.created_at).date_naive();
+    let pseudonyms = (!audience.sees_names(pm.anonymized)).then(|| {
+        // Involved people first, in order of appearance, then everyone else:
+        // labels stay stable as the directory grows.
+        let profiles: Vec<PersonProfile> = involved(pm, participants, action_items)
+            .into_iter()
+            .chain(directory.people.iter().map(|p| p.id))
+            .filter_map(|id| directory.get(id))
+            .map(profile)
+            .collect();
+        Pseudonyms::assign(pm.author_id.map(|a| a.to_string()).as_deref(), &profiles)
+    });
+    Redactor {
+        pseudonyms,
+        names: directory.names.clone(),
+        incident_date,
+    }
+}
+
+/// The redactor for one post-mortem.
+pub async fn redactor(
+    db: &impl ConnectionTrait,
+    audience: Audience,
+    pm: &postmortem::Model,
+) -> ApiResult<Redactor> {
+    let mut map = redactors(db, audience, &[pm]).await?;
+    map.remove(&pm.id).ok_or_else(|| {
+        crate::error::ApiError::Internal(anyhow::anyhow!("redactor missing for {}", pm.id))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_and_editors_of_named_post_mortems_see_names() {
+        let audience = |role| Audience {
+            role,
+            anonymize_all: false,
+        };
+        assert!(audience(Role::Admin).sees_names(true));
+        assert!(audience(Role::Editor).sees_names(false));
+        assert!(!audience(Role::Editor).sees_names(true));
+        assert!(!audience(Role::Viewer).sees_names(false));
+        assert!(
+            !Audience {
+                role: Role::Admin,
+                anonymize_all: true
+            }
+            .sees_names(false)
+        );
+    }
+}

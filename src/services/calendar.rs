@@ -1,0 +1,111 @@
+//! Calendar feeds: action item due dates and recurring checks as iCalendar,
+//! read by calendar apps with a per-person token that can be revoked.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::{ActionItemStatus, action_item, person};
+use icalendar::{Calendar, Component, Event, EventLike};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{anonymity::Redactor, people};
+use crate::error::{ApiError, ApiResult};
+
+/// Feeds list at most this many items: a calendar, not an export.
+const MAX_ITEMS: u64 = 2000;
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Issues a new feed token for a person, replacing (and so revoking) any
+/// earlier one. Only its hash is stored; the token is shown once.
+pub async fn issue_token(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<String> {
+    let person = people::get(db, person_id).await?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let mut model: person::ActiveModel = person.into();
+    model.calendar_token_hash = Set(Some(hash(&token)));
+    model.update(db).await?;
+    Ok(token)
+}
+
+pub async fn revoke_token(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<()> {
+    let person = people::get(db, person_id).await?;
+    let mut model: person::ActiveModel = person.into();
+    model.calendar_token_hash = Set(None);
+    model.update(db).await?;
+    Ok(())
+}
+
+/// The person a feed token belongs to; 401 for an unknown or revoked token.
+pub async fn holder(db: &impl ConnectionTrait, token: &str) -> ApiResult<person::Model> {
+    person::Entity::find()
+        .filter(person::Column::CalendarTokenHash.eq(hash(token)))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the calendar token is unknown or was revoked".into())
+        })
+}
+
+/// Whose items a feed shows.
+pub enum FeedScope {
+    Owner(Uuid),
+    Team(String),
+}
+
+/// Open items with a due date, for one owner or one team.
+pub async fn items(
+    db: &impl ConnectionTrait,
+    scope: &FeedScope,
+) -> ApiResult<Vec<action_item::Model>> {
+    use action_item::Column as C;
+    let mut query = action_item::Entity::find()
+        .filter(C::DueDate.is_not_null())
+        .filter(C::Status.is_in([ActionItemStatus::Open, ActionItemStatus::InProgress]))
+        .order_by_asc(C::DueDate)
+        .limit(MAX_ITEMS);
+    query = match scope {
+        FeedScope::Owner(owner) => query.filter(C::OwnerId.eq(*owner)),
+        FeedScope::Team(team) => query.filter(
+            C::OwnerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(person::Column::Id)
+                    .from(person::Entity)
+                    .and_where(person::Column::Team.eq(team.as_str()))
+                    .to_owned(),
+            ),
+        ),
+    };
+    Ok(query.all(db).await?)
+}
+
+/// Renders the feed. Each item is an all-day event on its due date, repeating
+/// by its rule when it is a recurring check.
+pub fn render(name: &str, items: &[(action_item::Model, &Redactor)], public_url: &str) -> String {
+    let mut calendar = Calendar::new();
+    calendar.name(name);
+    for (item, redactor) in items {
+        let Some(due) = item.due_date else { continue };
+        let link = format!("{public_url}/api/v1/action-items/{}", item.id);
+        let mut event = Event::new();
+        event
+            .uid(&format!("{}@hindsight", item.id))
+            .timestamp(item.updated_at)
+            .summary(&format!("Action item: {}", redactor.text(&item.title)))
+            .description(format!("{}\n\n{link}", redactor.text(&item.description)).trim_start())
+            .url(&link)
+            .all_day(due);
+        if let Some(rule) = &item.recurrence {
+            event.add_property("RRULE", rule.as_str());
+        }
+        calendar.push(event.done());
+    }
+    calendar.done().to_string()
+}

@@ -1,0 +1,255 @@
+//! Everything known about one post-mortem, loaded at once, and what the
+//! practice computes from it: the review, the phase metrics, the document.
+
+use entity::{CauseArea, action_item, cause, participant, person, timeline_entry};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    anonymity::Redactor,
+    postmortems::{self, PostmortemView},
+};
+use crate::{
+    domain::{
+        cause_area,
+        markdown::{Document, DocumentActionItem, DocumentCause, DocumentTimelineEntry},
+        phases::{PhaseMetrics, PhaseTimes, phase_metrics},
+        review::{
+            self, Draft, DraftActionItem, DraftCause, DraftParticipant, DraftPerson,
+            DraftTimelineEntry, Review,
+        },
+    },
+    error::ApiResult,
+};
+
+pub struct Dossier {
+    pub postmortem: PostmortemView,
+    pub participants: Vec<participant::Model>,
+    pub timeline: Vec<timeline_entry::Model>,
+    pub causes: Vec<cause::Model>,
+    pub action_items: Vec<action_item::Model>,
+    /// Everyone in the directory, so that blame by name is recognised whoever is named.
+    pub people: Vec<person::Model>,
+}
+
+pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Dossier> {
+    let postmortem = postmortems::get(db, id).await?;
+    let participants = participant::Entity::find()
+        .filter(participant::Column::PostmortemId.eq(id))
+        .order_by_asc(participant::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let timeline = timeline_entry::Entity::find()
+        .filter(timeline_entry::Column::PostmortemId.eq(id))
+        .order_by_asc(timeline_entry::Column::OccurredAt)
+        .order_by_asc(timeline_entry::Column::Id)
+        .all(db)
+        .await?;
+    let causes = cause::Entity::find()
+        .filter(cause::Column::PostmortemId.eq(id))
+        .order_by_asc(cause::Column::Id)
+        .all(db)
+        .await?;
+    let action_items = action_item::Entity::find()
+        .filter(action_item::Column::PostmortemId.eq(id))
+        .order_by_asc(action_item::Column::Id)
+        .all(db)
+        .await?;
+    let people = super::people::all(db).await?;
+    Ok(Dossier {
+        postmortem,
+        participants,
+        timeline,
+        causes,
+        action_items,
+        people,
+    })
+}
+
+impl Dossier {
+    fn phase_times(&self) -> PhaseTimes {
+        let pm = &self.postmortem.record;
+        PhaseTimes {
+            impact_started_at: pm.impact_started_at,
+            detected_at: pm.detected_at,
+            acknowledged_at: pm.acknowledged_at,
+            mitigated_at: pm.mitigated_at,
+            resolved_at: pm.resolved_at,
+        }
+    }
+
+    /// The stored post-mortem in the shape `POST /api/v1/review` takes, so both
+    /// reviews are the same function.
+    pub fn draft(&self) -> Draft {
+        let pm = &self.postmortem.record;
+        let times = self.phase_times();
+        Draft {
+            title: Some(pm.title.clone()),
+            summary: Some(pm.summary.clone()),
+            author_id: pm.author_id.map(|a| a.to_string()),
+            impact_started_at: times.impact_started_at,
+            detected_at: times.detected_at,
+            acknowledged_at: times.acknowledged_at,
+            mitigated_at: times.mitigated_at,
+            resolved_at: times.resolved_at,
+            timeline: self
+                .timeline
+                .iter()
+                .map(|e| DraftTimelineEntry {
+                    occurred_at: Some(e.occurred_at),
+                    kind: Some(e.kind.clone()),
+                    title: Some(e.title.clone()),
+                    description: Some(e.description.clone()),
+                })
+                .collect(),
+            causes: self
+                .causes
+                .iter()
+                .map(|c| DraftCause {
+                    area: Some(area_name(c.area).into()),
+                    description: Some(c.description.clone()),
+                })
+                .collect(),
+            action_items: self
+                .action_items
+                .iter()
+                .map(|i| DraftActionItem {
+                    title: Some(i.title.clone()),
+                    description: Some(i.description.clone()),
+                    area: i.area.map(|a| area_name(a).into()),
+                    owner_id: i.owner_id.map(|o| o.to_string()),
+                    due_date: i.due_date,
+                    status: Some(i.status.to_value()),
+                })
+                .collect(),
+            participants: self
+                .participants
+                .iter()
+                .map(|p| DraftParticipant {
+                    person_id: Some(p.person_id.to_string()),
+                    role: Some(p.role.to_value()),
+                })
+                .collect(),
+            people: self
+                .people
+                .iter()
+                .map(|p| DraftPerson {
+                    id: Some(p.id.to_string()),
+                    display_name: Some(p.display_name.clone()),
+                    email: Some(p.email.clone()),
+                    github_login: p.github_login.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn review(&self) -> Review {
+        review::review(&self.draft())
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        let mut causes_by_area = AreaCounts::default();
+        for c in &self.causes {
+            causes_by_area.add(Some(c.area));
+        }
+        let mut action_items_by_area = AreaCounts::default();
+        for i in &self.action_items {
+            action_items_by_area.add(i.area);
+        }
+        Metrics {
+            phases: phase_metrics(&self.phase_times()),
+            causes_by_area,
+            action_items_by_area,
+        }
+    }
+
+    /// The shareable document, with people named as `redactor` allows.
+    pub fn document(&self, redactor: &Redactor) -> Document {
+        let pm = &self.postmortem.record;
+        let status = pm.status.to_value();
+        let severity = pm.severity.map(|s| s.to_value());
+        Document {
+            title: redactor.text(&pm.title),
+            status,
+            severity,
+            services: self.postmortem.services.clone(),
+            author: pm.author_id.and_then(|a| redactor.person(a)),
+            summary: Some(redactor.text(&pm.summary)).filter(|s| !s.is_empty()),
+            phases: self.phase_times(),
+            timeline: self
+                .timeline
+                .iter()
+                .map(|e| DocumentTimelineEntry {
+                    occurred_at: Some(e.occurred_at),
+                    kind: Some(e.kind.clone()),
+                    title: redactor.text(&e.title),
+                    description: Some(redactor.text(&e.description)).filter(|d| !d.is_empty()),
+                })
+                .collect(),
+            causes: self
+                .causes
+                .iter()
+                .map(|c| DocumentCause {
+                    area: domain_area(c.area),
+                    description: redactor.text(&c.description),
+                })
+                .collect(),
+            action_items: self
+                .action_items
+                .iter()
+                .map(|i| DocumentActionItem {
+                    title: redactor.text(&i.title),
+                    area: i.area.map(domain_area),
+                    owner: i.owner_id.and_then(|o| redactor.person(o)),
+                    due_date: i.due_date,
+                    status: i.status.to_value(),
+                    external_key: i.external_key.clone(),
+                    external_url: i.external_url.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn area_name(area: CauseArea) -> &'static str {
+    domain_area(area).as_str()
+}
+
+fn domain_area(area: CauseArea) -> cause_area::CauseArea {
+    match area {
+        CauseArea::Prevention => cause_area::CauseArea::Prevention,
+        CauseArea::Detection => cause_area::CauseArea::Detection,
+        CauseArea::Mitigation => cause_area::CauseArea::Mitigation,
+    }
+}
+
+/// How many causes or action items each area has.
+#[derive(Debug, Default, Serialize)]
+pub struct AreaCounts {
+    pub prevention: u32,
+    pub detection: u32,
+    pub mitigation: u32,
+    /// Action items not tied to an area.
+    pub unassigned: u32,
+}
+
+impl AreaCounts {
+    fn add(&mut self, area: Option<CauseArea>) {
+        *match area {
+            Some(CauseArea::Prevention) => &mut self.prevention,
+            Some(CauseArea::Detection) => &mut self.detection,
+            Some(CauseArea::Mitigation) => &mut self.mitigation,
+            None => &mut self.unassigned,
+        } += 1;
+    }
+}
+
+/// `GET /api/v1/postmortems/{id}/metrics`.
+#[derive(Debug, Serialize)]
+pub struct Metrics {
+    #[serde(flatten)]
+    pub phases: PhaseMetrics,
+    pub causes_by_area: AreaCounts,
+    pub action_items_by_area: AreaCounts,
+}
