@@ -228,8 +228,25 @@ pub async fn execute(
     JsonBody(request): JsonBody<async_graphql::Request>,
 ) -> HttpResponse {
     let caller = Caller::new(state.clone(), user);
-    let response = state.graphql.execute(request.data(caller)).await;
+    let mut response = state.graphql.execute(request.data(caller)).await;
+    for error in &mut response.errors {
+        code_limit_error(error);
+    }
     HttpResponse::Ok().json(response)
+}
+
+/// async-graphql refuses over-limit queries with a message only; give them a
+/// stable code like every other error.
+fn code_limit_error(error: &mut async_graphql::ServerError) {
+    let code = match error.message.as_str() {
+        "Query is nested too deep." => "query_too_deep",
+        "Query is too complex." => "query_too_complex",
+        _ => return,
+    };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
 }
 
 /// `GET /graphql`: GraphiQL for a browser, or a `graphql-transport-ws`

@@ -121,6 +121,7 @@ async fn an_over_deep_query_is_refused_before_any_resolver_runs() {
     assert_eq!(body["data"], Value::Null);
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("nested too deep"), "{message}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "query_too_deep");
 
     let (_, shallow) = statements_for(
         &app,
@@ -142,6 +143,7 @@ async fn an_over_complex_query_is_refused_and_lists_cost_their_page_size() {
     assert_eq!(statements, 0, "nothing touched the database");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("too complex"), "{message}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "query_too_complex");
     // The same shape with small pages fits.
     let cheap =
         "{ postmortems(first: 10) { edges { node { timeline(first: 10) { id title } } } } }";

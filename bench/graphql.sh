@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# GraphQL dashboard benchmark on PostgreSQL: seeds 1,000 post-mortems (20
+# timeline entries, 4 causes, 5 action items each), serves them with the release
+# binary, and sends the dashboard query (first 50 post-mortems with everything
+# nested, plus MTTx by service) from 8 concurrent clients with wrk on loopback.
+# Prints requests/s, latency percentiles and SQL statements per request.
+# Usage: bench/graphql.sh [seconds=15] [role=viewer]
+#   BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must
+#   be allowed to create databases; `hindsight_bench` is dropped and recreated.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-15}
+role=${2:-viewer}
+admin=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --locked -q
+bin="$PWD/target/release/hindsight"
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+db=hindsight_bench
+psql "$admin" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+export HINDSIGHT_DATABASE_URL="${admin%/*}/$db"
+export HINDSIGHT_DATA_DIR="$work" RUST_LOG=warn
+export HINDSIGHT_JWT_SECRET="bench-secret-that-is-at-least-32-bytes-long"
+export HINDSIGHT_SECRET_KEY="$(printf '07%.0s' $(seq 32))"
+port=$((20000 + RANDOM % 20000))
+export HINDSIGHT_BIND="127.0.0.1:$port"
+"$bin" migrate 2>/dev/null
+start=$(date +%s.%N)
+psql "$HINDSIGHT_DATABASE_URL" -q -f bench/graphql_seed.sql
+echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
+
+"$bin" serve 2>"$work/server.log" &
+server=$!
+until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+export TOKEN=$("$bin" token --role "$role" --sub bench@example.com --ttl 1h)
+
+python3 - "$work/body.json" <<'PY'
+import json, sys
+query = """
+query Dashboard {
+  postmortems(first: 50) {
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id title summary status severity services
+      impactStartedAt detectedAt acknowledgedAt mitigatedAt resolvedAt
+      authorName
+      timeline(first: 20) { occurredAt kind source title description }
+      causesByArea { prevention { description } detection { description } mitigation { description } }
+      actionItems { title status dueDate priority syncState externalKey externalUrl overdue
+                    owner { displayName team } }
+      participants { role name }
+      metrics { timeToDetect timeToAcknowledge timeToMitigate timeToResolve longestPhase }
+    } }
+  }
+  incidentStats(groupBy: SERVICE) {
+    key incidents
+    mttd { meanSeconds p50Seconds p90Seconds }
+    mtta { meanSeconds p50Seconds p90Seconds }
+    mttm { meanSeconds p50Seconds p90Seconds }
+    mttr { meanSeconds p50Seconds p90Seconds }
+  }
+}"""
+json.dump({"query": query}, open(sys.argv[1], "w"))
+PY
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.body = io.open("$work/body.json"):read("*a")
+LUA
+
+url="http://127.0.0.1:$port/graphql"
+answer=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data @"$work/body.json" "$url")
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert "errors" not in r, r["errors"]; e=r["data"]["postmortems"]["edges"]; print(f"one answer: {len(e)} post-mortems, {sum(len(x["node"]["timeline"]) for x in e)} timeline entries, {sum(len(x["node"]["actionItems"]) for x in e)} action items, {len(r["data"]["incidentStats"])} services, {len(sys.argv[1])//1024} KiB")' "$answer"
+
+statements() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^hindsight_db_statements_total/ {print $2}'; }
+wrk -t2 -c8 -d3s -s "$work/post.lua" "$url" >/dev/null # warm-up
+before=$(statements)
+wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/post.lua" "$url" | tee "$work/wrk.txt"
+after=$(statements)
+requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+echo "SQL statements per request: $(echo "scale=2; ($after - $before) / $requests" | bc)"
