@@ -7,6 +7,7 @@ mod error;
 mod loaders;
 mod people;
 mod postmortems;
+mod practice;
 mod stats;
 mod timeline;
 mod types;
