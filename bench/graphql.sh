@@ -21,7 +21,7 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 db=hindsight_bench
-psql "$admin" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+psql "$admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HINDSIGHT_DATABASE_URL="${admin%/*}/$db"
 export HINDSIGHT_DATA_DIR="$work" RUST_LOG=warn
 export HINDSIGHT_JWT_SECRET="bench-secret-that-is-at-least-32-bytes-long"
@@ -30,7 +30,7 @@ port=$((20000 + RANDOM % 20000))
 export HINDSIGHT_BIND="127.0.0.1:$port"
 "$bin" migrate 2>/dev/null
 start=$(date +%s.%N)
-psql "$HINDSIGHT_DATABASE_URL" -q -f bench/graphql_seed.sql
+psql "$HINDSIGHT_DATABASE_URL" -q -v ON_ERROR_STOP=1 -f bench/graphql_seed.sql
 echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
 "$bin" serve 2>"$work/server.log" &
@@ -74,8 +74,20 @@ wrk.body = io.open("$work/body.json"):read("*a")
 LUA
 
 url="http://127.0.0.1:$port/graphql"
-answer=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data @"$work/body.json" "$url")
-python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert "errors" not in r, r["errors"]; e=r["data"]["postmortems"]["edges"]; print(f"one answer: {len(e)} post-mortems, {sum(len(x["node"]["timeline"]) for x in e)} timeline entries, {sum(len(x["node"]["actionItems"]) for x in e)} action items, {len(r["data"]["incidentStats"])} services, {len(sys.argv[1])//1024} KiB")' "$answer"
+curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data @"$work/body.json" "$url" -o "$work/answer.json"
+python3 - "$work/answer.json" <<'PY'
+import json, os, sys
+answer = json.load(open(sys.argv[1]))
+assert "errors" not in answer, answer["errors"]
+edges = answer["data"]["postmortems"]["edges"]
+nodes = [e["node"] for e in edges]
+print(f"one answer: {len(nodes)} post-mortems, "
+      f"{sum(len(n['timeline']) for n in nodes)} timeline entries, "
+      f"{sum(len(n['actionItems']) for n in nodes)} action items, "
+      f"{len(answer['data']['incidentStats'])} services, "
+      f"{os.path.getsize(sys.argv[1]) // 1024} KiB")
+PY
 
 statements() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^hindsight_db_statements_total/ {print $2}'; }
 wrk -t2 -c8 -d3s -s "$work/post.lua" "$url" >/dev/null # warm-up

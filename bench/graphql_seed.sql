@@ -32,7 +32,9 @@ SELECT id, (ARRAY['checkout', 'payments', 'search', 'auth', 'orders', 'mobile-ap
 INSERT INTO participants (postmortem_id, person_id, role, created_at)
 SELECT id, author_id, 'author', t FROM pms
 UNION ALL
-SELECT pms.id, staff.id, 'reviewer', pms.t FROM pms JOIN staff ON staff.n = 1 + (pms.n + 7) % 50;
+SELECT pms.id, reviewer.id, 'reviewer', pms.t
+FROM pms JOIN staff author ON author.id = pms.author_id
+JOIN staff reviewer ON reviewer.n = 1 + author.n % 50;
 
 INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, source, title, description, version, created_at, updated_at)
 SELECT gen_random_uuid(), pms.id, pms.t + e * interval '3 minutes',

@@ -126,23 +126,21 @@ async fn optional<V>(
 
 /// An entry for every id, empty when it has no rows, so that the cache
 /// answers for parents without children too.
-fn every_key<V>(ids: &[Uuid], mut rows: HashMap<Uuid, Vec<V>>) -> Vec<(Uuid, Vec<V>)> {
+fn every_key<V>(ids: &[Uuid], mut rows: HashMap<Uuid, Vec<V>>) -> Vec<(Uuid, Arc<Vec<V>>)> {
     ids.iter()
-        .map(|id| (*id, rows.remove(id).unwrap_or_default()))
+        .map(|id| (*id, Arc::new(rows.remove(id).unwrap_or_default())))
         .collect()
 }
 
 /// Children loaders answer for every key (an empty list when there are
-/// none), so the cache remembers that too.
-fn loaded<V: Default>(
-    result: ApiResult<HashMap<Uuid, V>>,
+/// none), so the cache remembers that too. Shared (`Arc`): every read of the
+/// cache hands out a copy.
+fn loaded<V>(
+    result: ApiResult<HashMap<Uuid, Vec<V>>>,
     keys: &[Uuid],
-) -> async_graphql::Result<HashMap<Uuid, V>> {
-    let mut found = result.map_err(|e| e.extend())?;
-    for key in keys {
-        found.entry(*key).or_default();
-    }
-    Ok(found)
+) -> async_graphql::Result<HashMap<Uuid, Arc<Vec<V>>>> {
+    let found = result.map_err(|e| e.extend())?;
+    Ok(every_key(keys, found).into_iter().collect())
 }
 
 macro_rules! loader {
@@ -151,7 +149,7 @@ macro_rules! loader {
         pub struct $name(DatabaseConnection);
 
         impl async_graphql::dataloader::Loader<Uuid> for $name {
-            type Value = $value;
+            type Value = Arc<$value>;
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {

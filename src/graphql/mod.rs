@@ -141,8 +141,8 @@ impl Caller {
         let redactor = Arc::new(anonymity::build_redactor(
             self.audience(),
             pm,
-            participants.as_deref().unwrap_or_default(),
-            action_items.as_deref().unwrap_or_default(),
+            participants.as_deref().map_or(&[][..], Vec::as_slice),
+            action_items.as_deref().map_or(&[][..], Vec::as_slice),
             &directory,
         ));
         if let Ok(mut cache) = self.redactors.lock() {

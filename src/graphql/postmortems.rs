@@ -24,7 +24,7 @@ use super::{
 };
 use crate::services::{
     anonymity::Redactor,
-    dossier::Dossier,
+    dossier::{self, Dossier},
     page::encode_cursor,
     postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
 };
@@ -56,10 +56,10 @@ impl PostMortem {
         )?;
         Ok(Dossier {
             postmortem: self.0.clone(),
-            participants: participants.unwrap_or_default(),
-            timeline: timeline.unwrap_or_default(),
-            causes: causes.unwrap_or_default(),
-            action_items: action_items.unwrap_or_default(),
+            participants: owned(participants),
+            timeline: owned(timeline),
+            causes: owned(causes),
+            action_items: owned(action_items),
             people: directory.people().to_vec(),
         })
     }
@@ -156,9 +156,9 @@ impl PostMortem {
         )?;
         Ok(entries
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .take(limit)
-            .map(|e| TimelineEntry(e, redactor.clone()))
+            .map(|e| TimelineEntry(e.clone(), redactor.clone()))
             .collect())
     }
 
@@ -172,9 +172,9 @@ impl PostMortem {
         let area = area.map(entity::CauseArea::from);
         Ok(causes
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .filter(|c| area.is_none_or(|a| a == c.area))
-            .map(|c| Cause(c, redactor.clone()))
+            .map(|c| Cause(c.clone(), redactor.clone()))
             .collect())
     }
 
@@ -185,7 +185,7 @@ impl PostMortem {
             Caller::loaders(ctx)?.causes.load_one(self.0.record.id),
             self.redactor(ctx),
         )?;
-        Ok(CausesByArea::new(causes.unwrap_or_default(), &redactor))
+        Ok(CausesByArea::new(&causes.unwrap_or_default(), &redactor))
     }
 
     /// The commitments that came out of it. `first` items (default 50).
@@ -200,9 +200,9 @@ impl PostMortem {
         )?;
         Ok(items
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .take(limit)
-            .map(|i| ActionItem(i, redactor.clone()))
+            .map(|i| ActionItem(i.clone(), redactor.clone()))
             .collect())
     }
 
@@ -217,15 +217,26 @@ impl PostMortem {
         )?;
         Ok(participants
             .unwrap_or_default()
-            .into_iter()
-            .map(|p| Participant(p, redactor.clone()))
+            .iter()
+            .map(|p| Participant(p.clone(), redactor.clone()))
             .collect())
     }
 
     /// Phase durations and where causes and action items fall, as `GET
     /// /api/v1/postmortems/{id}/metrics`.
     async fn metrics(&self, ctx: &Context<'_>) -> Result<Metrics> {
-        Ok(self.dossier(ctx).await?.metrics().into())
+        let loaders = Caller::loaders(ctx)?;
+        let id = self.0.record.id;
+        let (causes, action_items) = futures_util::try_join!(
+            loaders.causes.load_one(id),
+            loaders.action_items.load_one(id),
+        )?;
+        let metrics = dossier::metrics(
+            &self.0.record,
+            causes.as_deref().map_or(&[][..], Vec::as_slice),
+            action_items.as_deref().map_or(&[][..], Vec::as_slice),
+        );
+        Ok(metrics.into())
     }
 
     /// The practice's review, as `GET /api/v1/postmortems/{id}/review`.
@@ -303,6 +314,10 @@ impl PostmortemQuery {
         }));
         Ok(connection)
     }
+}
+
+fn owned<T: Clone>(rows: Option<Arc<Vec<T>>>) -> Vec<T> {
+    rows.map(|rows| rows.to_vec()).unwrap_or_default()
 }
 
 /// What the selected fields of a page of post-mortems will read.

@@ -151,7 +151,7 @@ pub struct CausesByArea {
 }
 
 impl CausesByArea {
-    pub fn new(causes: Vec<cause::Model>, redactor: &Arc<Redactor>) -> Self {
+    pub fn new(causes: &[cause::Model], redactor: &Arc<Redactor>) -> Self {
         let mut by_area = Self {
             prevention: Vec::new(),
             detection: Vec::new(),
@@ -159,15 +159,15 @@ impl CausesByArea {
         };
         for cause in causes {
             match cause.area {
-                entity::CauseArea::Prevention => {
-                    by_area.prevention.push(Cause(cause, redactor.clone()))
-                }
-                entity::CauseArea::Detection => {
-                    by_area.detection.push(Cause(cause, redactor.clone()))
-                }
-                entity::CauseArea::Mitigation => {
-                    by_area.mitigation.push(Cause(cause, redactor.clone()))
-                }
+                entity::CauseArea::Prevention => by_area
+                    .prevention
+                    .push(Cause(cause.clone(), redactor.clone())),
+                entity::CauseArea::Detection => by_area
+                    .detection
+                    .push(Cause(cause.clone(), redactor.clone())),
+                entity::CauseArea::Mitigation => by_area
+                    .mitigation
+                    .push(Cause(cause.clone(), redactor.clone())),
             }
         }
         by_area

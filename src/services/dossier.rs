@@ -1,7 +1,7 @@
 //! Everything known about one post-mortem, loaded at once, and what the
 //! practice computes from it: the review, the phase metrics, the document.
 
-use entity::{CauseArea, action_item, cause, participant, person, timeline_entry};
+use entity::{CauseArea, action_item, cause, participant, person, postmortem, timeline_entry};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
@@ -67,16 +67,43 @@ pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Dossier> {
     })
 }
 
+/// The phase markers of a post-mortem.
+fn phase_times(pm: &postmortem::Model) -> PhaseTimes {
+    PhaseTimes {
+        impact_started_at: pm.impact_started_at,
+        detected_at: pm.detected_at,
+        acknowledged_at: pm.acknowledged_at,
+        mitigated_at: pm.mitigated_at,
+        resolved_at: pm.resolved_at,
+    }
+}
+
+/// Phase durations and where causes and action items fall: all the metrics
+/// read, so a caller that holds these (GraphQL's loaders) need not build a
+/// whole dossier.
+pub fn metrics(
+    pm: &postmortem::Model,
+    causes: &[cause::Model],
+    action_items: &[action_item::Model],
+) -> Metrics {
+    let mut causes_by_area = AreaCounts::default();
+    for c in causes {
+        causes_by_area.add(Some(c.area));
+    }
+    let mut action_items_by_area = AreaCounts::default();
+    for i in action_items {
+        action_items_by_area.add(i.area);
+    }
+    Metrics {
+        phases: phase_metrics(&phase_times(pm)),
+        causes_by_area,
+        action_items_by_area,
+    }
+}
+
 impl Dossier {
     fn phase_times(&self) -> PhaseTimes {
-        let pm = &self.postmortem.record;
-        PhaseTimes {
-            impact_started_at: pm.impact_started_at,
-            detected_at: pm.detected_at,
-            acknowledged_at: pm.acknowledged_at,
-            mitigated_at: pm.mitigated_at,
-            resolved_at: pm.resolved_at,
-        }
+        phase_times(&self.postmortem.record)
     }
 
     /// The stored post-mortem in the shape `POST /api/v1/review` takes, so both
@@ -149,19 +176,7 @@ impl Dossier {
     }
 
     pub fn metrics(&self) -> Metrics {
-        let mut causes_by_area = AreaCounts::default();
-        for c in &self.causes {
-            causes_by_area.add(Some(c.area));
-        }
-        let mut action_items_by_area = AreaCounts::default();
-        for i in &self.action_items {
-            action_items_by_area.add(i.area);
-        }
-        Metrics {
-            phases: phase_metrics(&self.phase_times()),
-            causes_by_area,
-            action_items_by_area,
-        }
+        metrics(&self.postmortem.record, &self.causes, &self.action_items)
     }
 
     /// The shareable document, with people named as `redactor` allows.
