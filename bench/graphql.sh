@@ -90,9 +90,20 @@ print(f"one answer: {len(nodes)} post-mortems, "
 PY
 
 statements() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^hindsight_db_statements_total/ {print $2}'; }
+# CPU seconds the server has used: on a shared machine, a steadier figure than latency.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server/stat"; }
+sequential=$(for _ in $(seq 20); do
+  curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' --data @"$work/body.json" "$url"
+done | sort -n | sed -n '10p')
+echo "one client, one request at a time: median $(echo "$sequential * 1000" | bc) ms"
 wrk -t2 -c8 -d3s -s "$work/post.lua" "$url" >/dev/null # warm-up
 before=$(statements)
+cpu_before=$(cpu)
 wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/post.lua" "$url" | tee "$work/wrk.txt"
 after=$(statements)
+cpu_after=$(cpu)
 requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
 echo "SQL statements per request: $(echo "scale=2; ($after - $before) / $requests" | bc)"
+echo "server CPU per request: $(echo "scale=2; ($cpu_after - $cpu_before) * 1000 / $requests" | bc) ms"
+echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg)"
