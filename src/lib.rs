@@ -16,3 +16,5 @@ pub mod services;
 pub mod startup;
 /// Logs and metrics.
 pub mod telemetry;
+/// Issue-tracker clients (Jira, GitHub, GitLab, Linear) and the outbox worker.
+pub mod trackers;
