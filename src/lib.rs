@@ -10,6 +10,8 @@ pub mod config;
 pub mod error;
 /// The REST API.
 pub mod rest;
+/// Secrets at rest: AES-256-GCM.
+pub mod secrets;
 /// Use cases over the database.
 pub mod services;
 /// Building and running the server.

@@ -14,6 +14,7 @@ use crate::{
     error::ApiError,
     rest,
     telemetry::{self, Metrics},
+    trackers::{MutationGate, SyncWorker},
 };
 
 /// Shared by every request handler.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub settings: Settings,
     pub tokens: TokenVerifier,
     pub metrics: Metrics,
+    /// One per process: spaces out GitHub mutations per token across all trackers.
+    pub tracker_gate: MutationGate,
 }
 
 /// A built, bound, not yet running server.
@@ -72,9 +75,11 @@ impl Application {
         let state = web::Data::new(AppState {
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics: Metrics::new(),
+            tracker_gate: MutationGate::default(),
             db,
             settings,
         });
+        spawn_sync_workers(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
         Ok(Self {
@@ -95,6 +100,22 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The outbox worker, and the reconcile when it has an interval. They live as
+/// long as the runtime; a worker stopped mid-flight leaves its claims to expire.
+fn spawn_sync_workers(state: &AppState) {
+    let worker = || {
+        SyncWorker::new(
+            state.db.clone(),
+            state.settings.clone(),
+            state.tracker_gate.clone(),
+        )
+    };
+    tokio::spawn(worker().run());
+    if !state.settings.sync.reconcile_interval.is_zero() {
+        tokio::spawn(worker().reconcile_forever());
     }
 }
 

@@ -158,6 +158,23 @@ pub async fn update(
     Ok(ok_tagged(item.version, ActionItemOut::from(item)))
 }
 
+/// Queues the item for its tracker again, now: after a `failed` sync, or to
+/// overwrite changes made in the tracker.
+pub async fn sync(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let item = action_items::resync(&state.db, *id).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            actix_web::http::header::ETAG,
+            super::extract::etag(item.version),
+        ))
+        .json(ActionItemOut::from(item)))
+}
+
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,

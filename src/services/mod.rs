@@ -3,11 +3,14 @@
 
 pub mod action_items;
 pub mod causes;
+pub mod outbox;
 pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
 pub mod timeline;
+pub mod tracker_updates;
+pub mod trackers;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{

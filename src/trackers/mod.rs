@@ -10,6 +10,7 @@ mod gitlab;
 mod http;
 mod jira;
 mod linear;
+mod worker;
 
 #[cfg(test)]
 mod tests;
@@ -26,38 +27,19 @@ pub use self::gitlab::GitlabClient;
 pub use self::http::{TrackerError, backoff};
 pub use self::jira::JiraClient;
 pub use self::linear::LinearClient;
+pub use self::worker::SyncWorker;
 
-/// Which issue tracker a [`TrackerConfig`] points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrackerKind {
-    Jira,
-    Github,
-    Gitlab,
-    Linear,
-}
+pub use entity::{JiraDialect, TrackerKind};
 
-impl TrackerKind {
-    /// The public API root used when a tracker is saved without a `base_url`.
-    /// Jira has none: every site has its own host.
-    pub fn default_base_url(self) -> Option<&'static str> {
-        match self {
-            Self::Jira => None,
-            Self::Github => Some("https://api.github.com"),
-            Self::Gitlab => Some("https://gitlab.com"),
-            Self::Linear => Some("https://api.linear.app"),
-        }
+/// The public API root used when a tracker is saved without a `base_url`. Jira has
+/// none: every site has its own host.
+pub fn default_base_url(kind: TrackerKind) -> Option<&'static str> {
+    match kind {
+        TrackerKind::Jira => None,
+        TrackerKind::Github => Some("https://api.github.com"),
+        TrackerKind::Gitlab => Some("https://gitlab.com"),
+        TrackerKind::Linear => Some("https://api.linear.app"),
     }
-}
-
-/// Jira Cloud speaks REST v3 (ADF descriptions, account ids); Data Center speaks v2
-/// (plain-text descriptions, user names).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JiraDialect {
-    #[default]
-    Cloud,
-    DataCenter,
 }
 
 /// Tracker credentials. `Debug` never prints the secret.
@@ -143,8 +125,7 @@ impl TrackerConfig {
         if !self.base_url.trim().is_empty() {
             return Ok(self.base_url.trim());
         }
-        self.kind
-            .default_base_url()
+        default_base_url(self.kind)
             .ok_or_else(|| TrackerError::Config("base_url is required for Jira".into()))
     }
 
