@@ -9,6 +9,13 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction on SQLite too: the table rebuild must run on one
+    /// connection (a pooled connection with an older schema snapshot sees the
+    /// dropped indexes still there) and must not stop half-way.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

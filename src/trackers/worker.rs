@@ -66,15 +66,19 @@ impl SyncWorker {
         }
     }
 
-    /// Polls the outbox until the process ends; an empty poll waits the interval.
+    /// Polls the outbox until the process ends: waits the interval, then drains
+    /// every due row before waiting again.
     pub async fn run(self) {
         loop {
-            match self.run_once().await {
-                Ok(0) => tokio::time::sleep(self.settings.sync.poll_interval).await,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = ?e, "outbox poll failed");
-                    tokio::time::sleep(self.settings.sync.poll_interval).await;
+            tokio::time::sleep(self.settings.sync.poll_interval).await;
+            loop {
+                match self.run_once().await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = ?e, "outbox poll failed");
+                        break;
+                    }
                 }
             }
         }

@@ -5,9 +5,17 @@
 mod action_items;
 mod auth;
 mod errors;
+mod github_schema;
 mod health;
 mod helpers;
 mod openapi;
 mod people;
 mod postmortems;
 mod timeline_and_causes;
+mod tracker_sync;
+mod tracker_updates;
+mod trackers;
+
+/// Jira's OpenAPI description, shared with the client unit tests.
+#[path = "../../src/trackers/tests/schema.rs"]
+mod jira_schema;
