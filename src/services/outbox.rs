@@ -136,6 +136,14 @@ fn ours(row: &sync_outbox::Model) -> sea_orm::Condition {
         .add(C::ClaimedBy.eq(row.claimed_by.clone()))
 }
 
+/// An update that also gives up the claim.
+fn unclaimed() -> sea_orm::UpdateMany<sync_outbox::Entity> {
+    use sync_outbox::Column as C;
+    sync_outbox::Entity::update_many()
+        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+}
+
 /// Notes, before sending a create, that its outcome may from now on be unknown.
 pub async fn mark_create_started(
     db: &impl ConnectionTrait,
@@ -174,9 +182,7 @@ pub async fn succeeded(
         .rows_affected
         == 1;
     if !deleted {
-        sync_outbox::Entity::update_many()
-            .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
-            .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        unclaimed()
             .col_expr(C::NextAttemptAt, Expr::value(now()))
             .col_expr(C::CreateStarted, Expr::value(false))
             .col_expr(C::Operation, Expr::value(SyncOperation::Update))
@@ -204,12 +210,10 @@ pub async fn retry_later(
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
     let txn = begin_write(db).await?;
-    sync_outbox::Entity::update_many()
+    unclaimed()
         .col_expr(C::Attempts, Expr::cust("attempts + 1"))
         .col_expr(C::LastError, Expr::value(message))
         .col_expr(C::NextAttemptAt, Expr::value(next_at))
-        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(ours(row))
         .exec(&txn)
         .await?;
@@ -235,12 +239,10 @@ pub async fn failed(
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
     let txn = begin_write(db).await?;
-    let parked = sync_outbox::Entity::update_many()
+    let parked = unclaimed()
         .col_expr(C::Attempts, Expr::cust("attempts + 1"))
         .col_expr(C::LastError, Expr::value(message))
         .col_expr(C::NextAttemptAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(ours(row))
         .filter(C::Seq.eq(row.seq))
         .exec(&txn)
@@ -265,10 +267,8 @@ pub async fn failed(
 
 async fn retry_now(db: &impl ConnectionTrait, row: &sync_outbox::Model) -> ApiResult<()> {
     use sync_outbox::Column as C;
-    sync_outbox::Entity::update_many()
+    unclaimed()
         .col_expr(C::NextAttemptAt, Expr::value(now()))
-        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(C::Id.eq(row.id))
         .exec(db)
         .await?;
@@ -282,10 +282,8 @@ pub async fn postpone(
     until: DateTime<Utc>,
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
-    sync_outbox::Entity::update_many()
+    unclaimed()
         .col_expr(C::NextAttemptAt, Expr::value(until))
-        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(ours(row))
         .exec(db)
         .await?;
