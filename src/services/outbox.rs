@@ -159,6 +159,9 @@ pub async fn mark_create_started(
 
 /// What the tracker holds after a successful sync.
 pub struct Synced {
+    /// The tracker the issue lives in: if the item moved to another meanwhile,
+    /// the key is not recorded.
+    pub tracker_id: Uuid,
     pub external_key: String,
     pub external_url: String,
     /// JSON of the status, assignee and due date written (see `tracker_updates`).
@@ -306,6 +309,7 @@ async fn set_item_sync(
         .filter(C::Id.eq(item_id));
     if let Some(synced) = synced {
         update = update
+            .filter(C::TrackerId.eq(synced.tracker_id))
             .col_expr(C::ExternalKey, Expr::value(synced.external_key))
             .col_expr(C::ExternalUrl, Expr::value(synced.external_url))
             .col_expr(C::SyncedSnapshot, Expr::value(synced.snapshot))

@@ -395,12 +395,41 @@ pub async fn update(
     Ok(saved)
 }
 
-/// Items that pointed at the tracker keep their external keys but stop syncing.
-pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
-    let result = tracker::Entity::delete_by_id(id).exec(db).await?;
+/// Items that pointed at the tracker keep their external keys but stop syncing:
+/// their queued syncs go and they show `not_synced`, in the same transaction.
+pub async fn delete(db: &impl TransactionTrait, id: Uuid) -> ApiResult<()> {
+    use entity::{SyncState, action_item, sync_outbox};
+    let txn = begin_write(db).await?;
+    let items = action_item::Entity::find()
+        .select_only()
+        .column(action_item::Column::Id)
+        .filter(action_item::Column::TrackerId.eq(id))
+        .into_tuple::<Uuid>()
+        .all(&txn)
+        .await?;
+    for chunk in items.chunks(500) {
+        sync_outbox::Entity::delete_many()
+            .filter(sync_outbox::Column::ActionItemId.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
+    action_item::Entity::update_many()
+        .col_expr(
+            action_item::Column::SyncState,
+            Expr::value(SyncState::NotSynced),
+        )
+        .col_expr(
+            action_item::Column::LastSyncError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(action_item::Column::TrackerId.eq(id))
+        .exec(&txn)
+        .await?;
+    let result = tracker::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("tracker"));
     }
+    txn.commit().await?;
     Ok(())
 }
 

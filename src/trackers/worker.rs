@@ -212,6 +212,7 @@ impl SyncWorker {
             due_date: spec.due_date,
         };
         Ok(outbox::Synced {
+            tracker_id,
             external_key: issue.key,
             external_url: issue.url,
             snapshot: snapshot.to_json(),

@@ -119,4 +119,5 @@ async fn one_tracker_at_a_time_is_the_default_and_new_items_go_to_it() {
         .get_json(&format!("/api/v1/action-items/{}", id(&item)))
         .await;
     assert!(item["tracker_id"].is_null());
+    assert_eq!(item["sync_state"], "not_synced");
 }
