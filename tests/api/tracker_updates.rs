@@ -265,3 +265,38 @@ async fn a_worker_killed_mid_flight_leaves_its_rows_to_another_once_the_lease_ru
     assert_eq!(now["external_key"], "OPS-6");
     assert_eq!(received(&jira, "POST", "/rest/api/3/issue").await.len(), 1);
 }
+
+#[tokio::test]
+async fn changes_made_while_a_sync_waits_coalesce_and_the_last_write_wins() {
+    let app = app_without_worker().await;
+    let jira = jira_server().await;
+    mount_create(&jira, created_issue("OPS-8")).await;
+    jira_tracker(&app, &jira).await;
+    let created = owned_item(&app, json!({})).await;
+    for title in [
+        "Alert on checkout errors",
+        "Alert on lack of successful checkouts",
+    ] {
+        app.patch(
+            &format!("/api/v1/action-items/{}", id(&created)),
+            &json!({ "title": title }),
+        )
+        .await;
+    }
+    let worker = SyncWorker::new(
+        app.state.db.clone(),
+        app.settings.clone(),
+        MutationGate::default(),
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 1, "one row for the item");
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+
+    let creates = received(&jira, "POST", "/rest/api/3/issue").await;
+    assert_eq!(creates.len(), 1);
+    let sent: Value = serde_json::from_slice(&creates[0].body).unwrap();
+    assert_eq!(
+        sent["fields"]["summary"],
+        "Alert on lack of successful checkouts"
+    );
+    assert_eq!(item(&app, &created).await["sync_state"], "synced");
+}
