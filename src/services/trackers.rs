@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait, prelude::*,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{
     Problems, begin_write, new_id, now,
@@ -79,23 +79,6 @@ pub struct TrackerPatch {
     pub allow_insecure_http: Option<bool>,
 }
 
-/// What is stored, encrypted, in `trackers.credentials`.
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum StoredCredentials {
-    Basic { email: String, api_token: String },
-    Bearer { token: String },
-}
-
-impl From<StoredCredentials> for Credentials {
-    fn from(c: StoredCredentials) -> Self {
-        match c {
-            StoredCredentials::Basic { email, api_token } => Self::Basic { email, api_token },
-            StoredCredentials::Bearer { token } => Self::Bearer { token },
-        }
-    }
-}
-
 /// Credentials from a request: `token` alone, or `email` with `api_token` (Jira).
 fn credentials_from(
     p: &mut Problems,
@@ -103,16 +86,16 @@ fn credentials_from(
     email: Option<String>,
     api_token: Option<String>,
     token: Option<String>,
-) -> Option<StoredCredentials> {
+) -> Option<Credentials> {
     let email = p.optional_text("email", email.as_deref(), 254);
     let api_token = p.optional_text("api_token", api_token.as_deref(), 4096);
     let token = p.optional_text("token", token.as_deref(), 4096);
     match (email, api_token, token) {
         (None, None, None) => None,
         (Some(email), Some(api_token), None) if kind == TrackerKind::Jira => {
-            Some(StoredCredentials::Basic { email, api_token })
+            Some(Credentials::Basic { email, api_token })
         }
-        (None, None, Some(token)) => Some(StoredCredentials::Bearer { token }),
+        (None, None, Some(token)) => Some(Credentials::Bearer { token }),
         _ => {
             let message = match kind {
                 TrackerKind::Jira => "give email and api_token, or a token",
@@ -129,8 +112,8 @@ fn credentials_from(
 fn check_shape(
     mut p: Problems,
     model: &tracker::Model,
-    credentials: Option<StoredCredentials>,
-) -> ApiResult<StoredCredentials> {
+    credentials: Option<Credentials>,
+) -> ApiResult<Credentials> {
     let need = |p: &mut Problems, field: &str, value: &Option<String>| {
         p.check(
             value.is_some(),
@@ -164,26 +147,10 @@ fn check_shape(
     let Some(credentials) = credentials else {
         return Err(ApiError::validation("token", "credentials are required"));
     };
-    let config = config_of(
-        model,
-        credentials_of(&credentials),
-        &SyncSettings::default(),
-    );
+    let config = config_of(model, credentials.clone(), &SyncSettings::default());
     Tracker::new(&config, &MutationGate::default())
         .map_err(|e| ApiError::validation("base_url", e.to_string()))?;
     Ok(credentials)
-}
-
-fn credentials_of(stored: &StoredCredentials) -> Credentials {
-    match stored {
-        StoredCredentials::Basic { email, api_token } => Credentials::Basic {
-            email: email.clone(),
-            api_token: api_token.clone(),
-        },
-        StoredCredentials::Bearer { token } => Credentials::Bearer {
-            token: token.clone(),
-        },
-    }
 }
 
 /// The client configuration of a stored tracker.
@@ -215,11 +182,11 @@ pub fn client_config(
     sync: &SyncSettings,
 ) -> anyhow::Result<TrackerConfig> {
     let plain = secrets::open(key, &model.credentials, model.id.as_bytes())?;
-    let stored: StoredCredentials = serde_json::from_slice(&plain)?;
-    Ok(config_of(model, stored.into(), sync))
+    let stored: Credentials = serde_json::from_slice(&plain)?;
+    Ok(config_of(model, stored, sync))
 }
 
-fn seal(key: &Secret, id: Uuid, credentials: &StoredCredentials) -> ApiResult<String> {
+fn seal(key: &Secret, id: Uuid, credentials: &Credentials) -> ApiResult<String> {
     let json = serde_json::to_vec(credentials).map_err(anyhow::Error::from)?;
     Ok(secrets::seal(key, &json, id.as_bytes())?)
 }

@@ -42,8 +42,10 @@ pub fn default_base_url(kind: TrackerKind) -> Option<&'static str> {
     }
 }
 
-/// Tracker credentials. `Debug` never prints the secret.
-#[derive(Clone, PartialEq, Eq)]
+/// Tracker credentials. `Debug` never prints the secret; the serde form is what
+/// is stored, encrypted, in `trackers.credentials`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Credentials {
     /// Jira Cloud: account email and API token.
     Basic { email: String, api_token: String },
