@@ -85,6 +85,15 @@ pub fn item_status(status: Status) -> ActionItemStatus {
     }
 }
 
+/// The status the tracker will report back for `status`: GitHub and GitLab
+/// issues are only open or closed, so "in progress" reads back as open.
+pub fn as_reported(kind: TrackerKind, status: Status) -> Status {
+    match (kind, status) {
+        (TrackerKind::Github | TrackerKind::Gitlab, Status::InProgress) => Status::Open,
+        _ => status,
+    }
+}
+
 pub fn tracker_status(status: ActionItemStatus) -> Status {
     match status {
         ActionItemStatus::Open => Status::Open,
@@ -169,8 +178,10 @@ async fn apply_in(db: &impl ConnectionTrait, update: &TrackerUpdate) -> ApiResul
     let mut changed = false;
     if let Some(status) = update.status {
         snapshot.status = Some(status);
+        // "Open" from a tracker without "in progress" says nothing against it.
+        let unchanged = as_reported(update.kind, tracker_status(item.status)) == status;
         let status = item_status(status);
-        if status != item.status {
+        if !unchanged {
             model.status = Set(status);
             model.completed_at = Set(match status.is_closed() {
                 true => item.completed_at.or(Some(now())),

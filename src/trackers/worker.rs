@@ -204,7 +204,7 @@ impl SyncWorker {
             None => self.create(row, &client, &spec).await?,
         };
         let snapshot = Snapshot {
-            status: Some(spec.status),
+            status: Some(tracker_updates::as_reported(tracker.kind, spec.status)),
             assignee: spec
                 .assignee
                 .as_ref()
@@ -235,7 +235,7 @@ impl SyncWorker {
         }
         outbox::mark_create_started(&self.db, row).await?;
         let created = client.create_issue(spec).await?;
-        if created.status_category != spec.status {
+        if created.status_category != tracker_updates::as_reported(client.kind(), spec.status) {
             client.set_status(&created.key, spec.status).await?;
         }
         Ok(created)

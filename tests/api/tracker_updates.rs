@@ -131,10 +131,29 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
     let created = app
         .create(
             &format!("/api/v1/postmortems/{}/action-items", id(&pm)),
-            json!({"title": "Run a failover drill every quarter"}),
+            json!({"title": "Run a failover drill every quarter", "status": "in_progress"}),
         )
         .await;
     assert_eq!(settled(&app, &created).await["external_key"], "42");
+
+    // GitHub has no "in progress": an open issue does not reopen the item.
+    let still_open = TrackerUpdate {
+        kind: TrackerKind::Github,
+        repo: Some("acme/web".into()),
+        issue_key: "42".into(),
+        status: Some(Status::Open),
+        assignee: None,
+        due_date: None,
+        updated_at: Utc::now(),
+        changed_by: Some("bob".into()),
+    };
+    assert_eq!(
+        tracker_updates::apply(&app.state.db, &still_open)
+            .await
+            .unwrap(),
+        Applied::Echo
+    );
+    assert_eq!(item(&app, &created).await["status"], "in_progress");
 
     let closed = TrackerUpdate {
         kind: TrackerKind::Github,
