@@ -5,7 +5,6 @@
 mod action_items;
 mod auth;
 mod errors;
-mod github_schema;
 mod health;
 mod helpers;
 mod openapi;
@@ -19,3 +18,7 @@ mod trackers;
 /// Jira's OpenAPI description, shared with the client unit tests.
 #[path = "../../src/trackers/tests/schema.rs"]
 mod jira_schema;
+
+/// GitHub's OpenAPI description of the issue bodies, shared likewise.
+#[path = "../../src/trackers/tests/github_schema.rs"]
+mod github_schema;

@@ -8,6 +8,7 @@ use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::super::{MutationGate, Status, Tracker, TrackerError, TrackerKind};
+use super::github_schema::assert_github_body;
 use super::{bodies, config, requests, spec};
 
 fn github(server: &MockServer) -> Tracker {
@@ -459,4 +460,64 @@ async fn an_issue_number_that_is_not_a_number_is_refused_before_sending() {
             .unwrap_or_default()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn every_issue_body_sent_to_github_validates_against_githubs_openapi_description() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/web/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(issue(5, "open", None)))
+        .mount(&server)
+        .await;
+    let states = [
+        ("closed", Some("completed")),
+        ("open", None),
+        ("closed", Some("not_planned")),
+    ];
+    for (state, reason) in states {
+        // Each status change reads the issue first: answer with the state before it.
+        let before = if state == "open" {
+            ("closed", Some("completed"))
+        } else {
+            ("open", None)
+        };
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/web/issues/5"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(issue(5, before.0, before.1)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/web/issues/5"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(issue(5, state, reason)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/web/issues/5"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(issue(5, "open", None)))
+        .mount(&server)
+        .await;
+    let github = Tracker::new(
+        &config(TrackerKind::Github, &server),
+        &MutationGate::new(Duration::ZERO),
+    )
+    .unwrap();
+
+    github.create_issue(&spec()).await.unwrap();
+    github.update_issue("5", &spec()).await.unwrap();
+    for status in [Status::Done, Status::Open, Status::WontDo] {
+        github.set_status("5", status).await.unwrap();
+    }
+
+    let created = bodies(&server, "POST", "/repos/acme/web/issues").await;
+    assert_github_body("/repos/{owner}/{repo}/issues", "post", &created[0]);
+    let edits = bodies(&server, "PATCH", "/repos/acme/web/issues/5").await;
+    assert_eq!(edits.len(), 4, "{edits:#?}");
+    for edit in &edits {
+        assert_github_body("/repos/{owner}/{repo}/issues/{issue_number}", "patch", edit);
+    }
+    assert_eq!(edits[3]["state_reason"], "not_planned");
 }

@@ -1,6 +1,7 @@
 //! Tracker clients against wiremock servers that answer as the real APIs do.
 
 mod github;
+mod github_schema;
 mod gitlab;
 mod http;
 mod jira;

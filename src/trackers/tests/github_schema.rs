@@ -15,7 +15,7 @@ fn schema(path: &str, method: &str) -> Value {
 }
 
 /// Asserts `body` is a valid GitHub request body for the operation.
-pub fn assert_github_body(path: &str, method: &str, body: &Value) {
+pub(super) fn assert_github_body(path: &str, method: &str, body: &Value) {
     let schema = schema(path, method);
     assert!(schema.is_object(), "no schema for {method} {path}");
     let mut errors = Vec::new();
