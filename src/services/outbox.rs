@@ -184,21 +184,26 @@ pub async fn succeeded(
         .await?
         .rows_affected
         == 1;
-    if !deleted {
-        unclaimed()
+    // Not deleted: a change arrived meanwhile (run again), or the row is gone
+    // (the item left its tracker) or was taken over: then the item is not ours.
+    let released = !deleted
+        && unclaimed()
             .col_expr(C::NextAttemptAt, Expr::value(now()))
             .col_expr(C::CreateStarted, Expr::value(false))
             .col_expr(C::Operation, Expr::value(SyncOperation::Update))
-            .filter(C::Id.eq(row.id))
+            .filter(ours(row))
             .exec(&txn)
-            .await?;
-    }
-    let state = if deleted {
-        SyncState::Synced
-    } else {
-        SyncState::Pending
+            .await?
+            .rows_affected
+            == 1;
+    let state = match (deleted, released) {
+        (true, _) => Some(SyncState::Synced),
+        (false, true) => Some(SyncState::Pending),
+        (false, false) => None,
     };
-    set_item_sync(&txn, row.action_item_id, state, None, Some(synced)).await?;
+    if let Some(state) = state {
+        set_item_sync(&txn, row.action_item_id, state, None, Some(synced)).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -213,21 +218,25 @@ pub async fn retry_later(
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
     let txn = begin_write(db).await?;
-    unclaimed()
+    let still_ours = unclaimed()
         .col_expr(C::Attempts, Expr::cust("attempts + 1"))
         .col_expr(C::LastError, Expr::value(message))
         .col_expr(C::NextAttemptAt, Expr::value(next_at))
         .filter(ours(row))
         .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if still_ours {
+        set_item_sync(
+            &txn,
+            row.action_item_id,
+            SyncState::Pending,
+            Some(message),
+            None,
+        )
         .await?;
-    set_item_sync(
-        &txn,
-        row.action_item_id,
-        SyncState::Pending,
-        Some(message),
-        None,
-    )
-    .await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -272,7 +281,7 @@ async fn retry_now(db: &impl ConnectionTrait, row: &sync_outbox::Model) -> ApiRe
     use sync_outbox::Column as C;
     unclaimed()
         .col_expr(C::NextAttemptAt, Expr::value(now()))
-        .filter(C::Id.eq(row.id))
+        .filter(ours(row))
         .exec(db)
         .await?;
     Ok(())

@@ -121,3 +121,99 @@ async fn one_tracker_at_a_time_is_the_default_and_new_items_go_to_it() {
     assert!(item["tracker_id"].is_null());
     assert_eq!(item["sync_state"], "not_synced");
 }
+
+#[tokio::test]
+async fn a_tracker_patch_replaces_credentials_and_honours_if_match() {
+    let app = spawn_app().await;
+    let tracker = app
+        .create(
+            "/api/v1/trackers",
+            json!({"kind": "gitlab", "name": "API", "project_id": "acme/api", "token": "glpat-old"}),
+        )
+        .await;
+    let path = format!("/api/v1/trackers/{}", id(&tracker));
+    let stale = app
+        .request(Method::PATCH, &path, Role::Admin)
+        .header("If-Match", "\"v7\"")
+        .json(&json!({"name": "API (self-managed)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+
+    let response = app
+        .request(Method::PATCH, &path, Role::Admin)
+        .header("If-Match", "\"v1\"")
+        .json(
+            &json!({"name": "API (self-managed)", "base_url": "https://gitlab.acme.internal",
+                      "token": "glpat-new"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let patched: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(patched["name"], "API (self-managed)");
+    assert_eq!(patched["base_url"], "https://gitlab.acme.internal");
+    let settings = &app.state.settings;
+    let model = hindsight::services::trackers::get(&app.state.db, id(&tracker).parse().unwrap())
+        .await
+        .unwrap();
+    let config =
+        hindsight::services::trackers::client_config(&model, &settings.secret_key, &settings.sync)
+            .unwrap();
+    assert_eq!(
+        config.credentials,
+        hindsight::trackers::Credentials::Bearer {
+            token: "glpat-new".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_item_taken_off_its_tracker_stops_syncing() {
+    let app = spawn_app().await;
+    let tracker = app
+        .create(
+            "/api/v1/trackers",
+            json!({"kind": "linear", "name": "Platform", "team_id": "team-1",
+                   "token": "lin_api_x", "base_url": "http://127.0.0.1:9", "allow_insecure_http": true}),
+        )
+        .await;
+    let pm = app.simple_postmortem().await;
+    let item = app
+        .create(
+            &format!("/api/v1/postmortems/{}/action-items", id(&pm)),
+            json!({"title": "Add a drill for failover", "tracker_id": id(&tracker)}),
+        )
+        .await;
+    assert_eq!(item["tracker_id"], tracker["id"]);
+    let response = app
+        .patch(
+            &format!("/api/v1/action-items/{}", id(&item)),
+            &json!({"tracker_id": null}),
+        )
+        .await;
+    let patched: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(patched["sync_state"], "not_synced");
+    assert!(patched["tracker_id"].is_null());
+
+    let unknown = app
+        .patch(
+            &format!("/api/v1/action-items/{}", id(&item)),
+            &json!({"tracker_id": "01936b2e-7f00-7a3c-9d2e-5b8f4c1a2e01"}),
+        )
+        .await;
+    let problem = assert_problem(
+        unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(error_fields(&problem), ["tracker_id"]);
+}
