@@ -32,7 +32,7 @@ export HINDSIGHT_SYNC_LEASE_MS=30000
 export RUST_LOG=${RUST_LOG:-error}
 "$BIN" serve &
 APP_PID=$!
-trap 'kill "$APP_PID" "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "$APP_PID" "$MOCK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 TOKEN=$("$BIN" token --role admin --sub bench@example.com --ttl 1h)
 python3 bench/drive_sync.py "http://127.0.0.1:$APP_PORT" "http://127.0.0.1:$MOCK_PORT" "$TOKEN" "$N"
