@@ -493,3 +493,25 @@ async fn a_github_issue_gets_the_owner_and_due_date_and_wont_do_closes_it_as_not
         .expect("a close");
     assert_eq!(close["state_reason"], "not_planned");
 }
+
+#[tokio::test]
+async fn a_tracker_that_keeps_failing_leaves_the_item_failed_after_the_configured_attempts() {
+    let app = crate::helpers::spawn_app_with(|s| s.sync.max_attempts = 3).await;
+    let jira = jira_server().await;
+    mount_create(
+        &jira,
+        ResponseTemplate::new(503).set_body_json(json!({"errorMessages": ["Service unavailable"]})),
+    )
+    .await;
+    jira_tracker(&app, &jira).await;
+    let item = owned_item(&app, json!({})).await;
+
+    let item = settled(&app, &item).await;
+    assert_eq!(item["sync_state"], "failed");
+    let error = item["last_sync_error"].as_str().unwrap();
+    assert!(
+        error.contains("gave up after 3 attempts") && error.contains("Service unavailable"),
+        "{error}"
+    );
+    assert_eq!(received(&jira, "POST", "/rest/api/3/issue").await.len(), 3);
+}
