@@ -14,6 +14,7 @@ use crate::{
     error::ApiError,
     rest,
     telemetry::{self, Metrics},
+    trackers::{MutationGate, SyncWorker},
 };
 
 /// Shared by every request handler.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Base of links written into trackers and notifications.
     pub public_url: String,
+    /// One per process: spaces out GitHub mutations per token across all trackers.
+    pub tracker_gate: MutationGate,
 }
 
 /// A built, bound, not yet running server.
@@ -85,9 +88,11 @@ impl Application {
             public_url,
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics: Metrics::new(),
+            tracker_gate: MutationGate::default(),
             db,
             settings,
         });
+        spawn_sync_workers(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
         Ok(Self {
@@ -119,6 +124,22 @@ fn outbound_client() -> anyhow::Result<reqwest::Client> {
         .user_agent(concat!("hindsight/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")
+}
+
+/// The outbox worker, and the reconcile when it has an interval. They live as
+/// long as the runtime; a worker stopped mid-flight leaves its claims to expire.
+fn spawn_sync_workers(state: &AppState) {
+    let worker = || {
+        SyncWorker::new(
+            state.db.clone(),
+            state.settings.clone(),
+            state.tracker_gate.clone(),
+        )
+    };
+    tokio::spawn(worker().run());
+    if !state.settings.sync.reconcile_interval.is_zero() {
+        tokio::spawn(worker().reconcile_forever());
+    }
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {

@@ -7,12 +7,15 @@ pub mod calendar;
 pub mod causes;
 pub mod dossier;
 pub mod notify;
+pub mod outbox;
 pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
 pub mod publishing;
 pub mod timeline;
+pub mod tracker_updates;
+pub mod trackers;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hindsight::{
     auth::{Role, TokenVerifier},
-    config::{JwtKey, JwtSettings, Secret, Settings},
+    config::{JwtKey, JwtSettings, Secret, Settings, SyncSettings},
     startup::Application,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -109,6 +109,16 @@ pub fn test_settings(database_url: String) -> Settings {
         body_limit: 64 * 1024,
         log_json: false,
         practice: Default::default(),
+        // Fast enough that tests wait milliseconds, not seconds, for the worker.
+        sync: SyncSettings {
+            poll_interval: Duration::from_millis(25),
+            backoff_base: Duration::from_millis(20),
+            backoff_cap: Duration::from_millis(200),
+            lease: Duration::from_secs(5),
+            tracker_timeout: Duration::from_millis(800),
+            reconcile_interval: Duration::ZERO,
+            ..SyncSettings::default()
+        },
     }
 }
 
