@@ -24,6 +24,8 @@ db=hindsight_bench
 psql "$admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 export HINDSIGHT_DATABASE_URL="${admin%/*}/$db"
 export HINDSIGHT_DATA_DIR="$work" RUST_LOG=warn
+# No trackers here: keep the sync worker from polling into the statement count.
+export HINDSIGHT_SYNC_INTERVAL_MS=3600000 HINDSIGHT_RECONCILE_INTERVAL_MS=0
 export HINDSIGHT_JWT_SECRET="bench-secret-that-is-at-least-32-bytes-long"
 export HINDSIGHT_SECRET_KEY="$(printf '07%.0s' $(seq 32))"
 port=$((20000 + RANDOM % 20000))

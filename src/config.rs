@@ -4,6 +4,7 @@ use std::{
     fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{Context, bail};
@@ -30,6 +31,7 @@ pub struct Settings {
     pub log_json: bool,
     pub graphql: GraphqlSettings,
     pub practice: PracticeSettings,
+    pub sync: SyncSettings,
 }
 
 /// How post-mortems are shared. No `Debug`: webhook URLs carry their tokens.
@@ -82,6 +84,45 @@ impl Default for GraphqlSettings {
     }
 }
 
+/// How the outbox worker and the reconcile run. Tests shorten every interval.
+#[derive(Clone, Debug)]
+pub struct SyncSettings {
+    /// Pause between two outbox polls when nothing was due.
+    pub poll_interval: Duration,
+    /// Rows claimed per poll.
+    pub batch_size: u64,
+    /// Rows of one batch synced at the same time.
+    pub concurrency: usize,
+    /// Attempts before an item shows `failed`.
+    pub max_attempts: i32,
+    /// First retry delay; doubles per attempt (with full jitter) up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// How long a claim lasts: a worker that dies mid-flight loses its rows to
+    /// another after this.
+    pub lease: Duration,
+    /// Whole-request timeout for tracker calls.
+    pub tracker_timeout: Duration,
+    /// Pause between two reconciles (re-reading synced issues); zero turns it off.
+    pub reconcile_interval: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(1000),
+            batch_size: 50,
+            concurrency: 8,
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(600),
+            lease: Duration::from_secs(120),
+            tracker_timeout: Duration::from_secs(10),
+            reconcile_interval: Duration::from_secs(300),
+        }
+    }
+}
+
 impl GraphqlSettings {
     fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let defaults = Self::default();
@@ -108,6 +149,53 @@ impl GraphqlSettings {
             max_page_size: number("HINDSIGHT_GRAPHQL_MAX_PAGE_SIZE", defaults.max_page_size)?,
             introspection,
         })
+    }
+}
+
+impl SyncSettings {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mut s = Self::default();
+        let ms = |name: &str, into: &mut Duration| -> anyhow::Result<()> {
+            if let Some(v) = var(name) {
+                *into = Duration::from_millis(
+                    v.parse()
+                        .with_context(|| format!("{name} must be milliseconds"))?,
+                );
+            }
+            Ok(())
+        };
+        ms("HINDSIGHT_SYNC_INTERVAL_MS", &mut s.poll_interval)?;
+        ms("HINDSIGHT_SYNC_BACKOFF_BASE_MS", &mut s.backoff_base)?;
+        ms("HINDSIGHT_SYNC_BACKOFF_CAP_MS", &mut s.backoff_cap)?;
+        ms("HINDSIGHT_SYNC_LEASE_MS", &mut s.lease)?;
+        ms("HINDSIGHT_TRACKER_TIMEOUT_MS", &mut s.tracker_timeout)?;
+        ms("HINDSIGHT_RECONCILE_INTERVAL_MS", &mut s.reconcile_interval)?;
+        if let Some(v) = var("HINDSIGHT_SYNC_BATCH") {
+            s.batch_size = v.parse().context("HINDSIGHT_SYNC_BATCH must be a number")?;
+        }
+        if let Some(v) = var("HINDSIGHT_SYNC_CONCURRENCY") {
+            s.concurrency = v
+                .parse()
+                .context("HINDSIGHT_SYNC_CONCURRENCY must be a number")?;
+        }
+        if let Some(v) = var("HINDSIGHT_SYNC_MAX_ATTEMPTS") {
+            s.max_attempts = v
+                .parse()
+                .context("HINDSIGHT_SYNC_MAX_ATTEMPTS must be a number")?;
+        }
+        Ok(s)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.batch_size == 0 || self.concurrency == 0 || self.max_attempts < 1 {
+            bail!(
+                "HINDSIGHT_SYNC_BATCH, HINDSIGHT_SYNC_CONCURRENCY and HINDSIGHT_SYNC_MAX_ATTEMPTS must be at least 1"
+            );
+        }
+        if self.lease <= self.tracker_timeout {
+            bail!("HINDSIGHT_SYNC_LEASE_MS must be longer than HINDSIGHT_TRACKER_TIMEOUT_MS");
+        }
+        Ok(())
     }
 }
 
@@ -230,6 +318,7 @@ impl Settings {
                     .unwrap_or_default(),
                 ..PracticeSettings::default()
             },
+            sync: SyncSettings::from_env(var)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -269,7 +358,7 @@ impl Settings {
                 "HINDSIGHT_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY and _MAX_PAGE_SIZE must be at least 1"
             );
         }
-        Ok(())
+        self.sync.validate()
     }
 }
 

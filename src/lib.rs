@@ -14,9 +14,13 @@ pub mod error;
 pub mod graphql;
 /// The REST API.
 pub mod rest;
+/// Secrets at rest: AES-256-GCM.
+pub mod secrets;
 /// Use cases over the database.
 pub mod services;
 /// Building and running the server.
 pub mod startup;
 /// Logs and metrics.
 pub mod telemetry;
+/// Issue-tracker clients (Jira, GitHub, GitLab, Linear) and the outbox worker.
+pub mod trackers;

@@ -16,6 +16,7 @@ use crate::{
     rest,
     services::timeline::TimelineFeed,
     telemetry::{self, Metrics},
+    trackers::{MutationGate, SyncWorker},
 };
 
 /// Shared by every request handler.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Base of links written into trackers and notifications.
     pub public_url: String,
+    /// One per process: spaces out GitHub mutations per token across all trackers.
+    pub tracker_gate: MutationGate,
 }
 
 /// A built, bound, not yet running server.
@@ -95,9 +98,11 @@ impl Application {
             metrics,
             graphql: graphql::build_schema(&settings.graphql),
             timeline_feed: TimelineFeed::new(256),
+            tracker_gate: MutationGate::default(),
             db,
             settings,
         });
+        spawn_sync_workers(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
         Ok(Self {
@@ -129,6 +134,22 @@ fn outbound_client() -> anyhow::Result<reqwest::Client> {
         .user_agent(concat!("hindsight/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")
+}
+
+/// The outbox worker, and the reconcile when it has an interval. They live as
+/// long as the runtime; a worker stopped mid-flight leaves its claims to expire.
+fn spawn_sync_workers(state: &AppState) {
+    let worker = || {
+        SyncWorker::new(
+            state.db.clone(),
+            state.settings.clone(),
+            state.tracker_gate.clone(),
+        )
+    };
+    tokio::spawn(worker().run());
+    if !state.settings.sync.reconcile_interval.is_zero() {
+        tokio::spawn(worker().reconcile_forever());
+    }
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {

@@ -32,6 +32,11 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// JSON of what hindsight last wrote to the tracker (status, assignee, due
+    /// date): a tracker change equal to it is our own echo.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub synced_snapshot: Option<String>,
+    pub last_synced_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -141,3 +141,59 @@ pub enum ParticipantRole {
     #[sea_orm(string_value = "participant")]
     Participant,
 }
+
+/// Which issue tracker a tracker row points at.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum TrackerKind {
+    #[sea_orm(string_value = "jira")]
+    Jira,
+    #[sea_orm(string_value = "github")]
+    Github,
+    #[sea_orm(string_value = "gitlab")]
+    Gitlab,
+    #[sea_orm(string_value = "linear")]
+    Linear,
+}
+
+/// Jira Cloud speaks REST v3 (ADF descriptions, account ids); Data Center speaks
+/// v2 (plain-text descriptions, user names).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum JiraDialect {
+    #[default]
+    #[sea_orm(string_value = "cloud")]
+    Cloud,
+    #[sea_orm(string_value = "data_center")]
+    DataCenter,
+}
+
+/// What an outbox row asks the worker to do: create the issue, or bring an
+/// existing one up to date.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOperation {
+    #[sea_orm(string_value = "create")]
+    Create,
+    #[sea_orm(string_value = "update")]
+    Update,
+}

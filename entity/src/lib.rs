@@ -10,6 +10,8 @@ pub mod participant;
 pub mod person;
 pub mod postmortem;
 pub mod postmortem_service;
+pub mod sync_outbox;
 pub mod timeline_entry;
+pub mod tracker;
 
 pub use enums::*;

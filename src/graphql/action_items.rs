@@ -130,6 +130,8 @@ pub struct ActionItemInput {
     pub status: Option<ActionItemStatus>,
     /// RRULE subset (FREQ, INTERVAL, COUNT or UNTIL) for a recurring check; the due date is its first occurrence.
     pub recurrence: Option<String>,
+    /// The tracker to sync it to (the default tracker, if one is set, when absent).
+    pub tracker_id: Option<Uuid>,
 }
 
 /// Changes to an action item: absent fields stay, `null` clears.
@@ -144,6 +146,7 @@ pub struct ActionItemPatchInput {
     pub priority: MaybeUndefined<Priority>,
     pub status: Option<ActionItemStatus>,
     pub recurrence: MaybeUndefined<String>,
+    pub tracker_id: MaybeUndefined<Uuid>,
 }
 
 fn convert<T, U: From<T>>(value: MaybeUndefined<T>) -> Option<Option<U>> {
@@ -174,6 +177,7 @@ impl ActionItemMutation {
             priority: input.priority.map(Into::into),
             status: input.status.map(Into::into),
             recurrence: input.recurrence,
+            tracker_id: input.tracker_id,
         };
         let item = action_items::create(&caller.state.db, postmortem_id, input)
             .await
@@ -201,6 +205,7 @@ impl ActionItemMutation {
             priority: convert(input.priority),
             status: input.status.map(Into::into),
             recurrence: input.recurrence.into(),
+            tracker_id: input.tracker_id.into(),
         };
         let item =
             action_items::update(&caller.state.db, id, patch, precondition(expected_version))

@@ -184,6 +184,21 @@ pub async fn update(
     Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
 }
 
+/// Queues the item for its tracker again, now: after a `failed` sync, or to
+/// overwrite changes made in the tracker.
+pub async fn sync(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let item = action_items::resync(&state.db, *id).await?;
+    let version = item.version;
+    Ok(HttpResponse::Accepted()
+        .insert_header((actix_web::http::header::ETAG, super::extract::etag(version)))
+        .json(respond_one(&state, &user, item).await?))
+}
+
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -10,6 +10,7 @@ pub mod people;
 pub mod postmortems;
 pub mod practice;
 pub mod timeline;
+pub mod trackers;
 
 use actix_web::{
     HttpRequest, HttpResponse, Route,
@@ -150,6 +151,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         ep(M::DELETE, "/api/v1/action-items/{id}", |r| {
             r.to(action_items::delete)
+        }),
+        ep(M::POST, "/api/v1/action-items/{id}/sync", |r| {
+            r.to(action_items::sync)
+        }),
+        ep(M::GET, "/api/v1/trackers", |r| r.to(trackers::list)),
+        ep(M::POST, "/api/v1/trackers", |r| r.to(trackers::create)),
+        ep(M::GET, "/api/v1/trackers/{id}", |r| r.to(trackers::get)),
+        ep(M::PATCH, "/api/v1/trackers/{id}", |r| {
+            r.to(trackers::update)
+        }),
+        ep(M::DELETE, "/api/v1/trackers/{id}", |r| {
+            r.to(trackers::delete)
         }),
         ep(M::POST, "/graphql", |r| r.to(crate::graphql::execute)),
         ep(M::GET, "/graphql", |r| {

@@ -6,14 +6,15 @@ use chrono::{NaiveDate, Utc};
 use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item, person};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    prelude::*,
+    TransactionSession, TransactionTrait, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    Problems, causes, new_id, now,
+    Problems, begin_write, causes, new_id, now,
+    outbox::{self, Urgency},
     page::{Page, PageRequest, parse_uuid_key},
-    people, postmortems, update_versioned,
+    people, postmortems, trackers, update_versioned,
 };
 use crate::{
     domain::recurrence::Recurrence,
@@ -35,6 +36,8 @@ pub struct ActionItemIn {
     pub status: Option<ActionItemStatus>,
     /// RRULE subset for a recurring check; the due date is its first occurrence.
     pub recurrence: Option<String>,
+    /// Where the item is synced; the default tracker when absent.
+    pub tracker_id: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +58,8 @@ pub struct ActionItemPatch {
     pub status: Option<ActionItemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub recurrence: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub tracker_id: Option<Option<Uuid>>,
 }
 
 /// Filters of `GET /api/v1/action-items`.
@@ -130,7 +135,34 @@ fn completed_at(
     }
 }
 
+/// The tracker must exist; it is checked inside the write so a tracker deleted
+/// meanwhile cannot be named.
+async fn tracker_must_exist(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
+    trackers::get(db, id)
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => ApiError::validation("tracker_id", "no tracker has this id"),
+            other => other,
+        })
+}
+
+/// Creates the item and, when it has a tracker, its outbox row: both or neither.
 pub async fn create(
+    db: &impl TransactionTrait,
+    postmortem_id: Uuid,
+    input: ActionItemIn,
+) -> ApiResult<action_item::Model> {
+    let txn = begin_write(db).await?;
+    let item = insert(&txn, postmortem_id, input).await?;
+    if item.tracker_id.is_some() {
+        outbox::enqueue(&txn, &item, Urgency::Change).await?;
+    }
+    txn.commit().await?;
+    Ok(item)
+}
+
+async fn insert(
     db: &impl ConnectionTrait,
     postmortem_id: Uuid,
     input: ActionItemIn,
@@ -145,6 +177,13 @@ pub async fn create(
         people::must_exist(db, "owner_id", owner).await?;
     }
     let area = resolve_area(db, postmortem_id, input.cause_id, input.area).await?;
+    let tracker_id = match input.tracker_id {
+        Some(id) => {
+            tracker_must_exist(db, id).await?;
+            Some(id)
+        }
+        None => trackers::default_tracker(db).await?.map(|t| t.id),
+    };
     let status = input.status.unwrap_or(ActionItemStatus::Open);
     let at = now();
     let row = action_item::ActiveModel {
@@ -158,16 +197,22 @@ pub async fn create(
         due_date: Set(input.due_date),
         priority: Set(input.priority),
         status: Set(status),
-        tracker_id: Set(None),
+        tracker_id: Set(tracker_id),
         external_key: Set(None),
         external_url: Set(None),
-        sync_state: Set(SyncState::NotSynced),
+        sync_state: Set(if tracker_id.is_some() {
+            SyncState::Pending
+        } else {
+            SyncState::NotSynced
+        }),
         last_sync_error: Set(None),
         completed_at: Set(completed_at(status, None)),
         recurrence: Set(recurrence),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
+        synced_snapshot: Set(None),
+        last_synced_at: Set(None),
     };
     Ok(row.insert(db).await?)
 }
@@ -179,7 +224,43 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<action_item::
         .ok_or(ApiError::NotFound("action item"))
 }
 
+/// Changes the item and queues the change for its tracker in one transaction.
 pub async fn update(
+    db: &impl TransactionTrait,
+    id: Uuid,
+    patch: ActionItemPatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<action_item::Model> {
+    let txn = begin_write(db).await?;
+    let item = change(&txn, id, patch, check).await?;
+    match item.tracker_id {
+        Some(_) => outbox::enqueue(&txn, &item, Urgency::Change).await?,
+        None => outbox::discard(&txn, item.id).await?,
+    }
+    txn.commit().await?;
+    Ok(item)
+}
+
+/// `POST /api/v1/action-items/{id}/sync`: queue the item again now, with a fresh
+/// set of attempts, whatever state it is in.
+pub async fn resync(db: &impl TransactionTrait, id: Uuid) -> ApiResult<action_item::Model> {
+    let txn = begin_write(db).await?;
+    let item = get(&txn, id).await?;
+    if item.tracker_id.is_none() {
+        return Err(ApiError::validation(
+            "tracker_id",
+            "the action item has no tracker to sync to",
+        ));
+    }
+    outbox::enqueue(&txn, &item, Urgency::Now).await?;
+    let mut model: action_item::ActiveModel = item.into();
+    model.sync_state = Set(SyncState::Pending);
+    let item = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(item)
+}
+
+async fn change(
     db: &impl ConnectionTrait,
     id: Uuid,
     patch: ActionItemPatch,
@@ -228,6 +309,25 @@ pub async fn update(
         model.status = Set(status);
         model.completed_at = Set(completed_at(status, Some(&current)));
     }
+    if let Some(tracker_id) = patch.tracker_id
+        && tracker_id != current.tracker_id
+    {
+        if let Some(tracker_id) = tracker_id {
+            tracker_must_exist(db, tracker_id).await?;
+        }
+        // Another tracker means another issue there.
+        model.tracker_id = Set(tracker_id);
+        model.external_key = Set(None);
+        model.external_url = Set(None);
+        model.synced_snapshot = Set(None);
+        model.last_sync_error = Set(None);
+    }
+    let has_tracker = patch.tracker_id.unwrap_or(current.tracker_id).is_some();
+    model.sync_state = Set(if has_tracker {
+        SyncState::Pending
+    } else {
+        SyncState::NotSynced
+    });
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
     update_versioned(db, model, action_item::Column::Version, current.version).await

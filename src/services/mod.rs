@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod causes;
 pub mod dossier;
 pub mod notify;
+pub mod outbox;
 pub mod page;
 pub mod participants;
 pub mod people;
@@ -14,6 +15,8 @@ pub mod postmortems;
 pub mod publishing;
 pub mod stats;
 pub mod timeline;
+pub mod tracker_updates;
+pub mod trackers;
 
 use std::collections::HashMap;
 

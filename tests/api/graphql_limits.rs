@@ -8,7 +8,21 @@ use hindsight::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use std::time::Duration;
+
+use hindsight::config::Settings;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+/// An app whose tracker sync worker stays asleep, so that every statement
+/// counted is the query's.
+async fn quiet_app(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(|s| {
+        s.sync.poll_interval = Duration::from_secs(3600);
+        configure(s);
+    })
+    .await
+}
 
 /// `count` post-mortems, each with two timeline entries, two causes and two
 /// owned action items, written straight through the service layer (fast).
@@ -89,7 +103,7 @@ async fn statements_for(app: &TestApp, query: &str, variables: Value) -> (u64, V
 
 #[tokio::test]
 async fn a_page_of_100_postmortems_costs_as_many_statements_as_a_page_of_10() {
-    let app = spawn_app().await;
+    let app = quiet_app(|_| {}).await;
     seed(&app, 100).await;
     let (ten, body) = statements_for(&app, PAGE, json!({"first": 10})).await;
     assert!(body.get("errors").is_none(), "{body}");
@@ -113,7 +127,7 @@ async fn a_page_of_100_postmortems_costs_as_many_statements_as_a_page_of_10() {
 
 #[tokio::test]
 async fn an_over_deep_query_is_refused_before_any_resolver_runs() {
-    let app = spawn_app_with(|s| s.graphql.max_depth = 6).await;
+    let app = quiet_app(|s| s.graphql.max_depth = 6).await;
     seed(&app, 1).await;
     let deep = "{ actionItems { edges { node { postmortem { actionItems { postmortem { actionItems { title } } } } } } } }";
     let (statements, body) = statements_for(&app, deep, json!({})).await;
@@ -134,7 +148,7 @@ async fn an_over_deep_query_is_refused_before_any_resolver_runs() {
 
 #[tokio::test]
 async fn an_over_complex_query_is_refused_and_lists_cost_their_page_size() {
-    let app = spawn_app_with(|s| s.graphql.max_complexity = 5_000).await;
+    let app = quiet_app(|s| s.graphql.max_complexity = 5_000).await;
     seed(&app, 1).await;
     // 100 post-mortems x 100 timeline entries x 2 fields is far over 5,000.
     let costly =
@@ -153,7 +167,7 @@ async fn an_over_complex_query_is_refused_and_lists_cost_their_page_size() {
 
 #[tokio::test]
 async fn pages_larger_than_the_maximum_are_a_validation_error() {
-    let app = spawn_app().await;
+    let app = quiet_app(|_| {}).await;
     let body = app
         .graphql(
             Role::Viewer,
@@ -182,11 +196,11 @@ async fn pages_larger_than_the_maximum_are_a_validation_error() {
 #[tokio::test]
 async fn introspection_can_be_turned_off() {
     let query = "{ __schema { queryType { name } } }";
-    let open = spawn_app().await;
+    let open = quiet_app(|_| {}).await;
     let data = open.graphql_data(Role::Viewer, query, json!({})).await;
     assert_eq!(data["__schema"]["queryType"]["name"], "Query");
 
-    let closed = spawn_app_with(|s| s.graphql.introspection = false).await;
+    let closed = quiet_app(|s| s.graphql.introspection = false).await;
     let body = closed.graphql(Role::Viewer, query, json!({})).await;
     assert_eq!(body["data"]["__schema"], Value::Null, "{body}");
 }

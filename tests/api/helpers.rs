@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hindsight::{
     auth::{Role, TokenVerifier},
-    config::{GraphqlSettings, JwtKey, JwtSettings, Secret, Settings},
+    config::{GraphqlSettings, JwtKey, JwtSettings, Secret, Settings, SyncSettings},
     startup::Application,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -110,6 +110,16 @@ pub fn test_settings(database_url: String) -> Settings {
         log_json: false,
         graphql: GraphqlSettings::default(),
         practice: Default::default(),
+        // Fast enough that tests wait milliseconds, not seconds, for the worker.
+        sync: SyncSettings {
+            poll_interval: Duration::from_millis(25),
+            backoff_base: Duration::from_millis(20),
+            backoff_cap: Duration::from_millis(200),
+            lease: Duration::from_secs(5),
+            tracker_timeout: Duration::from_millis(800),
+            reconcile_interval: Duration::ZERO,
+            ..SyncSettings::default()
+        },
     }
 }
 

@@ -18,3 +18,14 @@ mod people;
 mod postmortems;
 mod practice;
 mod timeline_and_causes;
+mod tracker_sync;
+mod tracker_updates;
+mod trackers;
+
+/// Jira's OpenAPI description, shared with the client unit tests.
+#[path = "../../src/trackers/tests/schema.rs"]
+mod jira_schema;
+
+/// GitHub's OpenAPI description of the issue bodies, shared likewise.
+#[path = "../../src/trackers/tests/github_schema.rs"]
+mod github_schema;

@@ -121,6 +121,7 @@ pub fn blames_person(text: &str, people: &[DraftPerson]) -> Option<BlameHit> {
         subject::person_at_fault,
         subject::person_as_cause,
         subject::trait_as_cause,
+        subject::trait_subject,
     ];
     (0..words.len()).find_map(|at| RULES.iter().find_map(|rule| rule(&text, at)))
 }
@@ -169,6 +170,33 @@ mod tests {
             blames_person("The new hire onboarding docs skip staging", &alice()),
             None
         );
+    }
+
+    #[test]
+    fn a_person_named_by_a_trait_doing_damage_is_blame() {
+        for text in [
+            "The new intern deleted the production table",
+            "A junior engineer misconfigured the load balancer",
+            "Our inexperienced developer pushed the change without review",
+        ] {
+            assert!(blames_person(text, &alice()).is_some(), "{text}");
+        }
+        for text in [
+            "The new hire onboarding docs skip staging",
+            "A new engineer joined the on-call rotation that week",
+            "The new deploy pipeline deleted old artifacts",
+        ] {
+            assert_eq!(blames_person(text, &alice()), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_counterfactual_about_a_person_paying_attention_is_hindsight() {
+        let hit = blames_person(
+            "If Alice had been paying attention this would not have happened",
+            &alice(),
+        );
+        assert_eq!(hit.map(|h| h.kind), Some(BlameKind::Hindsight));
     }
 
     #[test]

@@ -147,6 +147,37 @@ const TRAITS: &[&str] = &[
 ];
 const TRAIT_NOUNS: &[&str] = &["intern", "newcomer", "trainee", "newbie", "rookie"];
 
+/// Acts that damage something: with a trait-marked person as their subject
+/// ("the new intern deleted the table") the trait reads as the explanation.
+#[rustfmt::skip]
+const DAMAGE_VERBS: &[&str] = &[
+    "deleted", "dropped", "wiped", "truncated", "overwrote", "corrupted", "destroyed",
+    "removed", "crashed", "killed", "took", "brought", "broke", "misconfigured", "pushed",
+    "introduced", "caused", "ran", "shipped", "merged", "deployed",
+];
+
+/// A person named by a trait ("the new intern", "a junior engineer") as the
+/// subject of a damaging act. Tenure as plain context ("the new hire
+/// onboarding docs") has no damaging verb after it.
+pub(super) fn trait_subject(t: &Text, at: usize) -> Option<BlameHit> {
+    if !TRAITS.contains(&t.text(at)) && !TRAIT_NOUNS.contains(&t.text(at)) {
+        return None;
+    }
+    let mut noun = at;
+    while t.mention(noun + 1).is_some() && noun < at + 2 {
+        noun += 1;
+    }
+    if noun == at && !TRAIT_NOUNS.contains(&t.text(at)) {
+        return None;
+    }
+    let mut verb = noun + 1;
+    while BETWEEN_SUBJECT_AND_VERB.contains(&t.text(verb)) {
+        verb += 1;
+    }
+    (DAMAGE_VERBS.contains(&t.text(verb)) || LAPSE_VERBS.contains(&t.text(verb)))
+        .then(|| t.hit(BlameKind::TraitAsCause, at, verb + 1 - at))
+}
+
 pub(super) fn trait_as_cause(t: &Text, at: usize) -> Option<BlameHit> {
     let causal = matches!(t.text(at), "because" | "since" | "due" | "as")
         || t.seq(at, &["root", "cause"])

@@ -137,6 +137,7 @@ fn counterfactual(t: &Text, at: usize) -> Option<BlameHit> {
     let word = t.text(next);
     let judged = word.ends_with("ed")
         || IRREGULAR_PARTICIPLES.contains(&word)
+        || (t.text(next - 1) == "been" && word.ends_with("ing"))
         || matches!(word, "careful" | "aware" | "attentive");
     judged.then(|| {
         let mut hit = t.hit(BlameKind::Hindsight, at, next + 1 - at);

@@ -53,7 +53,13 @@ fn classify_clause(words: &[Word]) -> ActionVerdict {
     let start = skip_fillers(words);
     let (subject, head) = parse_frame(words, start);
     match head {
-        Head::Nominal => nominal(&Cues::scan(words, words.len(), None)),
+        Head::Nominal => {
+            let cues = Cues::scan(words, words.len(), None);
+            if tells_people_not_to(words, start) && !cues.mechanism_means {
+                return ActionVerdict::TryHarder;
+            }
+            nominal(&cues)
+        }
         Head::Verb { at, class, passive } => {
             let end = main_clause_end(words, at, class);
             let cues = Cues::scan(words, end, Some(at));
@@ -77,6 +83,24 @@ fn nominal(cues: &Cues) -> ActionVerdict {
     } else {
         ActionVerdict::Unclear
     }
+}
+
+/// "People should not skip ...", "engineers must never ...": a prohibition
+/// addressed to people is a rule of behaviour whatever the verb.
+fn tells_people_not_to(words: &[Word], start: usize) -> bool {
+    const MODALS: &[&str] = &[
+        "should", "must", "shall", "need", "needs", "have", "has", "will", "can",
+    ];
+    let subject = (start..start + 3).find(|&i| is_person(words, i));
+    subject.is_some_and(|s| {
+        (s + 1..s + 4).any(|i| {
+            words
+                .get(i)
+                .is_some_and(|w| MODALS.contains(&w.text.as_str()))
+                && (i + 1..i + 3)
+                    .any(|j| words.get(j).is_some_and(|w| w.is("not") || w.is("never")))
+        })
+    })
 }
 
 /// A subject without a determiner is a kind of thing ("Code", "Config changes"): a rule
@@ -269,6 +293,13 @@ mod tests {
             "Config changes need to be reviewed by two people"
         ));
         assert!(is_try_harder("Secrets should never be committed to git"));
+        assert!(is_try_harder("People should not skip the canary stage"));
+        assert!(is_try_harder(
+            "Engineers must never bypass the release train"
+        ));
+        assert!(!is_try_harder(
+            "Make the pipeline refuse deploys that skip the canary stage"
+        ));
         assert!(!is_try_harder("Secret scanning should be enforced in CI"));
         assert!(!is_try_harder(
             "Deployments should be gated on the canary error rate"

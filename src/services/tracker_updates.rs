@@ -1,0 +1,224 @@
+//! Changes coming back from a tracker (webhook or reconcile) applied to the action
+//! item: status, owner and due date. Our own writes coming back, and deliveries
+//! older than the item's last change, are recognised and change nothing.
+//!
+//! The webhook handler (`POST /webhooks/{id}` for `jira` and `github`
+//! integrations) parses its payload into a [`TrackerUpdate`] and calls [`apply`];
+//! the periodic reconcile does the same with what it re-reads.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{ActionItemStatus, TrackerKind, action_item, person, tracker};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait, prelude::*,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{begin_write, now};
+use crate::{error::ApiResult, trackers::Status};
+
+/// One change to a tracker issue, in tracker-neutral terms.
+#[derive(Debug, Clone)]
+pub struct TrackerUpdate {
+    pub kind: TrackerKind,
+    /// `owner/repo` for GitHub; ignored for other kinds.
+    pub repo: Option<String>,
+    /// Jira key (`OPS-12`), GitHub issue number, GitLab iid or Linear identifier.
+    pub issue_key: String,
+    pub status: Option<Status>,
+    /// The tracker's user id (Jira account id, GitHub login...); `Some(None)` when
+    /// the issue was unassigned, `None` when the change says nothing about it.
+    pub assignee: Option<Option<String>>,
+    pub due_date: Option<Option<NaiveDate>>,
+    /// When the tracker made the change.
+    pub updated_at: DateTime<Utc>,
+    /// The tracker user who made it, when the source says.
+    pub changed_by: Option<String>,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Changed(Box<action_item::Model>),
+    /// Our own write coming back.
+    Echo,
+    /// Older than the item's last change.
+    Stale,
+    /// Nothing that hindsight keeps differs.
+    Unchanged,
+    /// No action item is synced to this issue.
+    UnknownIssue,
+}
+
+/// What hindsight last wrote to the tracker (or last read from it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub status: Option<Status>,
+    pub assignee: Option<String>,
+    pub due_date: Option<NaiveDate>,
+}
+
+impl Snapshot {
+    pub fn parse(text: Option<&str>) -> Self {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether `update` only repeats what this snapshot holds.
+    fn covers(&self, update: &TrackerUpdate) -> bool {
+        update.status.is_none_or(|s| Some(s) == self.status)
+            && update.assignee.as_ref().is_none_or(|a| *a == self.assignee)
+            && update.due_date.is_none_or(|d| d == self.due_date)
+    }
+}
+
+pub fn item_status(status: Status) -> ActionItemStatus {
+    match status {
+        Status::Open => ActionItemStatus::Open,
+        Status::InProgress => ActionItemStatus::InProgress,
+        Status::Done => ActionItemStatus::Done,
+        Status::WontDo => ActionItemStatus::WontDo,
+    }
+}
+
+/// The status the tracker will report back for `status`: GitHub and GitLab
+/// issues are only open or closed, so "in progress" reads back as open.
+pub fn as_reported(kind: TrackerKind, status: Status) -> Status {
+    match (kind, status) {
+        (TrackerKind::Github | TrackerKind::Gitlab, Status::InProgress) => Status::Open,
+        _ => status,
+    }
+}
+
+pub fn tracker_status(status: ActionItemStatus) -> Status {
+    match status {
+        ActionItemStatus::Open => Status::Open,
+        ActionItemStatus::InProgress => Status::InProgress,
+        ActionItemStatus::Done => Status::Done,
+        ActionItemStatus::WontDo => Status::WontDo,
+    }
+}
+
+/// The item synced to this issue, and its tracker.
+async fn find_item(
+    db: &impl ConnectionTrait,
+    update: &TrackerUpdate,
+) -> ApiResult<Option<(action_item::Model, tracker::Model)>> {
+    let repo = match update.kind {
+        TrackerKind::Github => match update.repo.as_deref().and_then(|r| r.split_once('/')) {
+            Some(repo) => Some(repo),
+            None => return Ok(None),
+        },
+        _ => None,
+    };
+    let same =
+        |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+    let trackers = tracker::Entity::find()
+        .filter(tracker::Column::Kind.eq(update.kind))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|t| repo.is_none_or(|(owner, repo)| same(&t.owner, owner) && same(&t.repo, repo)));
+    for tracker in trackers {
+        let item = action_item::Entity::find()
+            .filter(action_item::Column::TrackerId.eq(tracker.id))
+            .filter(action_item::Column::ExternalKey.eq(update.issue_key.as_str()))
+            .one(db)
+            .await?;
+        if let Some(item) = item {
+            return Ok(Some((item, tracker)));
+        }
+    }
+    Ok(None)
+}
+
+/// The person whose identity for `kind` is `id`.
+async fn person_with_identity(
+    db: &impl ConnectionTrait,
+    kind: TrackerKind,
+    id: &str,
+) -> ApiResult<Option<person::Model>> {
+    let column = match kind {
+        TrackerKind::Jira => person::Column::JiraAccountId,
+        TrackerKind::Github => person::Column::GithubLogin,
+        TrackerKind::Gitlab => person::Column::GitlabUserId,
+        TrackerKind::Linear => person::Column::LinearUserId,
+    };
+    Ok(person::Entity::find().filter(column.eq(id)).one(db).await?)
+}
+
+/// Applies a tracker change to its action item. Does not queue anything back
+/// out: the tracker already holds this state.
+pub async fn apply(db: &impl TransactionTrait, update: &TrackerUpdate) -> ApiResult<Applied> {
+    let txn = begin_write(db).await?;
+    let outcome = apply_in(&txn, update).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+async fn apply_in(db: &impl ConnectionTrait, update: &TrackerUpdate) -> ApiResult<Applied> {
+    let Some((item, tracker)) = find_item(db, update).await? else {
+        return Ok(Applied::UnknownIssue);
+    };
+    if update.changed_by.is_some() && update.changed_by == tracker.api_user {
+        return Ok(Applied::Echo);
+    }
+    let mut snapshot = Snapshot::parse(item.synced_snapshot.as_deref());
+    if snapshot.covers(update) {
+        return Ok(Applied::Echo);
+    }
+    if update.updated_at < item.updated_at {
+        return Ok(Applied::Stale);
+    }
+    let mut model: action_item::ActiveModel = item.clone().into();
+    let mut changed = false;
+    if let Some(status) = update.status {
+        snapshot.status = Some(status);
+        // "Open" from a tracker without "in progress" says nothing against it.
+        let unchanged = as_reported(update.kind, tracker_status(item.status)) == status;
+        let status = item_status(status);
+        if !unchanged {
+            model.status = Set(status);
+            model.completed_at = Set(match status.is_closed() {
+                true => item.completed_at.or(Some(now())),
+                false => None,
+            });
+            changed = true;
+        }
+    }
+    if let Some(assignee) = &update.assignee {
+        snapshot.assignee = assignee.clone();
+        let owner = match assignee {
+            Some(id) => person_with_identity(db, update.kind, id)
+                .await?
+                .map(|p| p.id),
+            None => None,
+        };
+        // An assignee hindsight does not know keeps the owner it has.
+        if (assignee.is_none() || owner.is_some()) && owner != item.owner_id {
+            model.owner_id = Set(owner);
+            changed = true;
+        }
+    }
+    if let Some(due) = update.due_date {
+        snapshot.due_date = due;
+        if due != item.due_date {
+            model.due_date = Set(due);
+            changed = true;
+        }
+    }
+    model.synced_snapshot = Set(Some(snapshot.to_json()));
+    if !changed {
+        model.update(db).await?;
+        return Ok(Applied::Unchanged);
+    }
+    model.version = Set(item.version + 1);
+    model.updated_at = Set(now());
+    let saved = model.update(db).await?;
+    tracing::info!(item = %saved.id, key = %update.issue_key, "applied a change made in the tracker");
+    Ok(Applied::Changed(Box::new(saved)))
+}
