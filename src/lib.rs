@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 /// The API error type and its problem+json rendering.
 pub mod error;
+/// Inbound webhooks: per-source verification and parsing into normalized events.
+pub mod ingest;
 /// The REST API.
 pub mod rest;
 /// Use cases over the database.
