@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cli;
 /// Settings from the environment.
 pub mod config;
+/// Secrets at rest (AES-256-GCM) and generated webhook secrets.
+pub mod crypto;
 /// The API error type and its problem+json rendering.
 pub mod error;
 /// Inbound webhooks: per-source verification and parsing into normalized events.

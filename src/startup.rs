@@ -6,6 +6,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::sync::Semaphore;
 use tracing_actix_web::TracingLogger;
 
 use crate::{
@@ -13,6 +14,10 @@ use crate::{
     config::{Settings, redact_url},
     error::ApiError,
     rest,
+    services::{
+        delivery_stats::{self, DeliveryStats},
+        webhooks,
+    },
     telemetry::{self, Metrics},
 };
 
@@ -22,7 +27,22 @@ pub struct AppState {
     pub settings: Settings,
     pub tokens: TokenVerifier,
     pub metrics: Metrics,
+    /// Base of the URLs hindsight hands out (webhook URLs, links):
+    /// `settings.public_url`, or `http://<bound address>`.
+    pub public_url: String,
+    /// Delivery counts not yet added to the `integrations` table.
+    pub deliveries: DeliveryStats,
+    /// Webhooks being handled at once; beyond this, senders are told to retry
+    /// (503) instead of queueing until they time out.
+    pub webhook_slots: Semaphore,
 }
+
+/// Webhooks handled at once before answering 503.
+const WEBHOOK_SLOTS: usize = 512;
+/// How often delivery counts are written to the database.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How often old delivery keys are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -68,12 +88,26 @@ impl Application {
         migrate(&db).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
+        let metrics = Metrics::new();
+        delivery_stats::seed_metrics(&db, &metrics.webhooks)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading integration counts: {e}"))?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned();
         let state = web::Data::new(AppState {
             tokens: TokenVerifier::new(&settings.jwt)?,
-            metrics: Metrics::new(),
+            metrics,
             db,
             settings,
+            public_url,
+            deliveries: DeliveryStats::default(),
+            webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
@@ -92,9 +126,39 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests. The
+    /// background work (delivery counts, pruning) runs alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = tokio::spawn(background(self.state.clone()));
+        let result = self.server.await;
+        worker.abort();
+        if let Err(err) = self.state.deliveries.flush(&self.state.db).await {
+            tracing::warn!(error = %err, "writing delivery counts at shutdown failed");
+        }
+        result
+    }
+}
+
+/// Writes delivery counts every second and prunes old delivery keys hourly.
+async fn background(state: web::Data<AppState>) {
+    let mut flush = tokio::time::interval(FLUSH_EVERY);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = flush.tick() => {
+                if let Err(err) = state.deliveries.flush(&state.db).await {
+                    tracing::warn!(error = %err, "writing delivery counts failed; will retry");
+                }
+            }
+            _ = prune.tick() => {
+                let retention = state.settings.ingest.delivery_retention;
+                match webhooks::prune_deliveries(&state.db, retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "forgot old webhook delivery keys"),
+                    Err(err) => tracing::warn!(error = %err, "pruning webhook deliveries failed"),
+                }
+            }
+        }
     }
 }
 

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_people;
 mod m20261124_000002_create_postmortems;
 mod m20261124_000003_create_postmortem_children;
+mod m20261124_000004_create_integrations;
+mod m20261124_000005_create_prefill;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_people::Migration),
             Box::new(m20261124_000002_create_postmortems::Migration),
             Box::new(m20261124_000003_create_postmortem_children::Migration),
+            Box::new(m20261124_000004_create_integrations::Migration),
+            Box::new(m20261124_000005_create_prefill::Migration),
         ]
     }
 }

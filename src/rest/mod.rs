@@ -3,11 +3,14 @@
 
 pub mod action_items;
 pub mod causes;
+pub mod events;
 pub mod extract;
 pub mod health;
+pub mod integrations;
 pub mod people;
 pub mod postmortems;
 pub mod timeline;
+pub mod webhooks;
 
 use actix_web::{
     HttpRequest, HttpResponse, Route,
@@ -75,6 +78,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/postmortems/{id}/timeline", |r| {
             r.to(timeline::create)
         }),
+        ep(M::POST, "/api/v1/postmortems/{id}/timeline/prefill", |r| {
+            r.to(timeline::prefill)
+        }),
         ep(
             M::PATCH,
             "/api/v1/postmortems/{id}/timeline/{entry_id}",
@@ -116,6 +122,26 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         ep(M::DELETE, "/api/v1/action-items/{id}", |r| {
             r.to(action_items::delete)
+        }),
+        ep(M::GET, "/api/v1/integrations", |r| r.to(integrations::list)),
+        ep(M::POST, "/api/v1/integrations", |r| {
+            r.to(integrations::create)
+        }),
+        ep(M::GET, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::get)
+        }),
+        ep(M::PATCH, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::update)
+        }),
+        ep(M::DELETE, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::delete)
+        }),
+        ep(M::POST, "/api/v1/integrations/{id}/rotate-secret", |r| {
+            r.to(integrations::rotate_secret)
+        }),
+        ep(M::GET, "/api/v1/events", |r| r.to(events::list)),
+        ep(M::POST, "/webhooks/{integration_id}", |r| {
+            r.to(webhooks::receive)
         }),
     ]
 }

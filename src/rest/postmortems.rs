@@ -31,6 +31,7 @@ pub struct PostmortemOut {
     pub status: PostmortemStatus,
     pub severity: Option<Severity>,
     pub services: Vec<String>,
+    pub incident_refs: Vec<String>,
     pub impact_started_at: Option<DateTime<Utc>>,
     pub detected_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -48,6 +49,7 @@ impl From<PostmortemView> for PostmortemOut {
         PostmortemView {
             record: m,
             services,
+            incident_refs,
         }: PostmortemView,
     ) -> Self {
         Self {
@@ -57,6 +59,7 @@ impl From<PostmortemView> for PostmortemOut {
             status: m.status,
             severity: m.severity,
             services,
+            incident_refs,
             impact_started_at: m.impact_started_at,
             detected_at: m.detected_at,
             acknowledged_at: m.acknowledged_at,
@@ -106,7 +109,7 @@ pub async fn create(
     JsonBody(input): JsonBody<PostmortemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::create(&state.db, input).await?;
+    let view = postmortems::create(&state.db, input, &state.settings.ingest).await?;
     let (id, version) = (view.record.id, view.record.version);
     Ok(created(
         format!("/api/v1/postmortems/{id}"),
@@ -133,7 +136,14 @@ pub async fn update(
     JsonBody(patch): JsonBody<PostmortemPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    let view = postmortems::update(
+        &state.db,
+        *id,
+        patch,
+        |v| precondition.check(v),
+        &state.settings.ingest,
+    )
+    .await?;
     Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))
 }
 

@@ -17,6 +17,7 @@ use crate::{
     error::ApiResult,
     services::{
         page::PageRequest,
+        prefill,
         timeline::{self, EntryIn, EntryPatch},
     },
     startup::AppState,
@@ -110,4 +111,16 @@ pub async fn delete(
     let (id, entry_id) = path.into_inner();
     timeline::delete(&state.db, id, entry_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Pulls the post-mortem's matching events into its timeline; answers the entries added.
+pub async fn prefill(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let added = prefill::prefill(&state.db, *id, &state.settings.ingest).await?;
+    let added: Vec<TimelineEntryOut> = added.into_iter().map(TimelineEntryOut::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "added": added })))
 }

@@ -3,11 +3,16 @@
 
 pub mod action_items;
 pub mod causes;
+pub mod delivery_stats;
+pub mod events;
+pub mod integrations;
 pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
+pub mod prefill;
 pub mod timeline;
+pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
