@@ -359,3 +359,40 @@ pub fn signed(kind: &str, secret: &str, body: &[u8]) -> Vec<(&'static str, Strin
         _ => vec![("Authorization", format!("Bearer {secret}"))],
     }
 }
+
+impl TestApp {
+    /// GETs as an admin and insists on 200.
+    pub async fn get_json_as_admin(&self, path: &str) -> Value {
+        let response = self
+            .request(Method::GET, path, Role::Admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// POSTs as an admin (a `null` body sends none) and insists on 200.
+    pub async fn create_ok(&self, path: &str, body: Value) -> Value {
+        let mut request = self.request(Method::POST, path, Role::Admin);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "POST {path} answered {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}

@@ -42,31 +42,24 @@ async fn check_fixture(
     expected: &[Expected<'_>],
 ) {
     let (receipt, events) = deliver_fixture(kind, file, extra).await;
-    let got: Vec<(String, String, Option<String>, Option<String>, String)> = events
+    let got: Vec<String> = events
         .iter()
         .map(|e| {
             assert_eq!(e["source"], kind);
             assert!(!e["title"].as_str().unwrap().is_empty());
-            (
-                e["occurred_at"].as_str().unwrap().to_owned(),
-                e["kind"].as_str().unwrap().to_owned(),
-                e["service"].as_str().map(str::to_owned),
-                e["severity"].as_str().map(str::to_owned),
-                e["correlation_key"].as_str().unwrap().to_owned(),
+            format!(
+                "{} {} {:?} {:?} {}",
+                e["occurred_at"].as_str().unwrap(),
+                e["kind"].as_str().unwrap(),
+                e["service"].as_str(),
+                e["severity"].as_str(),
+                e["correlation_key"].as_str().unwrap(),
             )
         })
         .collect();
-    let want: Vec<(String, String, Option<String>, Option<String>, String)> = expected
+    let want: Vec<String> = expected
         .iter()
-        .map(|(at, k, svc, sev, key)| {
-            (
-                (*at).to_owned(),
-                (*k).to_owned(),
-                svc.map(str::to_owned),
-                sev.map(str::to_owned),
-                (*key).to_owned(),
-            )
-        })
+        .map(|(at, k, svc, sev, key)| format!("{at} {k} {svc:?} {sev:?} {key}"))
         .collect();
     assert_eq!(got, want, "{file}");
     if expected.is_empty() {
