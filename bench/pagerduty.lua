@@ -2,7 +2,7 @@
 -- delivery (its own X-Webhook-Id, event id and incident id), signed with
 -- HMAC-SHA256 of its body under the integration's secret, as PagerDuty signs.
 --
---   wrk ... -s bench/pagerduty.lua <webhook url> -- <secret> [requests/s]
+--   wrk -c<connections> ... -s bench/pagerduty.lua <webhook url> -- <secret> [requests/s <connections>]
 --
 -- With a rate, each connection waits between requests so that all of them
 -- together offer about that many deliveries per second.
@@ -96,7 +96,7 @@ function setup(thread)
 end
 
 local delay_ms = nil
-local accepted, other = 0, 0
+accepted, other = 0, 0 -- globals, so done() can read them from each thread
 
 function init(args)
   ipad, opad = pads(args[1])
@@ -107,9 +107,9 @@ function init(args)
     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
     "the HMAC-SHA256 signer is broken")
   ipad, opad = ki, ko
-  local rate = tonumber(args[2])
-  if rate then
-    delay_ms = 1000 * wrk.connections / rate
+  local rate, connections = tonumber(args[2]), tonumber(args[3])
+  if rate and connections then
+    delay_ms = 1000 * connections / rate
   end
   math.randomseed(os.time() + id)
   prefix = string.format("%d-%d-%d", os.time(), id, math.random(1, 1e9))

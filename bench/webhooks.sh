@@ -51,7 +51,7 @@ BASE="http://127.0.0.1:$PORT"
 
 count_events() {
   case "$1" in
-    postgres) psql -qtA "$DATABASE_URL" -c "SELECT count(*) FROM events" ;;
+    postgres) psql -qtA "${DATABASE_URL%%\?*}" -c "SELECT count(*) FROM events" ;;
     sqlite) sqlite3 "$WORK/bench.db" "SELECT count(*) FROM events" ;;
   esac
 }
@@ -62,7 +62,7 @@ server_accepted() {
 
 run_wrk() { # connections rate|"" -> RESULT line
   local conns=$1 rate=$2
-  wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s bench/pagerduty.lua "$URL" -- "$SECRET" $rate \
+  wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s bench/pagerduty.lua "$URL" -- "$SECRET" $rate ${rate:+$conns} \
     | tee "$WORK/wrk.log" | grep '^RESULT'
 }
 
@@ -73,8 +73,9 @@ for backend in $BACKENDS; do
     postgres)
       DB_NAME="hindsight_bench_$(date +%s)"
       psql -q "$PG_ADMIN" -c "CREATE DATABASE $DB_NAME" >/dev/null
-      export DATABASE_URL="${PG_ADMIN%/*}/$DB_NAME"
-      echo "postgres synchronous_commit: $(psql -qtA "$DATABASE_URL" -c 'SHOW synchronous_commit')"
+      # Loopback: no TLS between the server and the database.
+      export DATABASE_URL="${PG_ADMIN%/*}/$DB_NAME?sslmode=disable"
+      echo "postgres synchronous_commit: $(psql -qtA "${DATABASE_URL%%\?*}" -c 'SHOW synchronous_commit')"
       ;;
     sqlite) export DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" ;;
   esac

@@ -16,6 +16,7 @@ use crate::{
     rest,
     services::{
         delivery_stats::{self, DeliveryStats},
+        integrations::IntegrationCache,
         webhooks,
     },
     telemetry::{self, Metrics},
@@ -32,6 +33,8 @@ pub struct AppState {
     pub public_url: String,
     /// Delivery counts not yet added to the `integrations` table.
     pub deliveries: DeliveryStats,
+    /// Integrations as webhooks need them, read at most once a second each.
+    pub integrations: IntegrationCache,
     /// Webhooks being handled at once; beyond this, senders are told to retry
     /// (503) instead of queueing until they time out.
     pub webhook_slots: Semaphore,
@@ -58,7 +61,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // A ping on every acquire is a round trip per query; only connections
+        // idle long enough to have been dropped by a proxy are checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -107,6 +113,7 @@ impl Application {
             settings,
             public_url,
             deliveries: DeliveryStats::default(),
+            integrations: IntegrationCache::default(),
             webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });
         let server = serve(listener, state.clone())?;

@@ -135,6 +135,7 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     integrations::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    state.integrations.forget(*id);
     let record = current(&state, *id).await?;
     Ok(ok_tagged(
         record.version,
@@ -149,6 +150,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     let record = integrations::delete(&state.db, *id).await?;
+    state.integrations.forget(*id);
     state.metrics.webhooks.forget(
         record.id,
         &integrations::source_kind(record.kind).to_string(),
@@ -171,6 +173,7 @@ pub async fn rotate_secret(
         state.settings.ingest.rotation_grace,
     )
     .await?;
+    state.integrations.forget(*id);
     let record = current(&state, *id).await?;
     Ok(ok_tagged(
         record.version,

@@ -71,6 +71,7 @@ pub async fn receive(
         key: &state.settings.secret_key,
         settings: &state.settings.ingest,
         stats: &state.deliveries,
+        integrations: &state.integrations,
         metrics: &state.metrics.webhooks,
     };
     let request = WebhookRequest {

@@ -1,5 +1,10 @@
 //! Integrations: the monitoring tools that send webhooks, and their secrets.
 
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
 use chrono::{DateTime, Utc};
 use entity::{IntegrationKind, integration};
 use sea_orm::{
@@ -233,6 +238,40 @@ pub async fn rotate_secret(
         record,
         secret: Some(secret),
     })
+}
+
+/// Integrations as the webhook endpoint needs them (kind, secrets, config),
+/// kept for a second so a busy sender does not cost a query per delivery.
+/// Changes made here drop the entry at once; changes made by another replica
+/// are seen within [`CACHE_FOR`].
+#[derive(Default)]
+pub struct IntegrationCache {
+    entries: std::sync::RwLock<HashMap<Uuid, (Instant, integration::Model)>>,
+}
+
+pub const CACHE_FOR: Duration = Duration::from_secs(1);
+
+impl IntegrationCache {
+    pub async fn get(&self, db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::Model> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((at, record)) = entries.get(&id)
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(record.clone());
+        }
+        let record = get(db, id).await?;
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+            entries.insert(id, (Instant::now(), record.clone()));
+        }
+        Ok(record)
+    }
+
+    pub fn forget(&self, id: Uuid) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(&id);
+        }
+    }
 }
 
 /// The secrets a delivery may be signed with at `at`: the current one, and the

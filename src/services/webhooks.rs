@@ -4,14 +4,15 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{event, integration, webhook_delivery};
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TryInsertResult, prelude::*,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    Statement, TryInsertResult, Value, prelude::*,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
     begin_write,
     delivery_stats::DeliveryStats,
-    integrations::{self, IntegrationConfig, source_kind},
+    integrations::{self, IntegrationCache, IntegrationConfig, source_kind},
     new_id, now, prefill,
 };
 use crate::{
@@ -48,6 +49,7 @@ pub struct Receiver<'a> {
     pub key: &'a Secret,
     pub settings: &'a IngestSettings,
     pub stats: &'a DeliveryStats,
+    pub integrations: &'a IntegrationCache,
     pub metrics: &'a WebhookMetrics,
 }
 
@@ -81,7 +83,9 @@ impl Receiver<'_> {
         integration_id: Uuid,
         request: WebhookRequest,
     ) -> ApiResult<Receipt> {
-        let record = integrations::get(self.db, integration_id)
+        let record = self
+            .integrations
+            .get(self.db, integration_id)
             .await
             .map_err(|e| match e {
                 ApiError::NotFound(what) => ApiError::NotFound(what),
@@ -196,22 +200,14 @@ async fn store(
     request: WebhookRequest,
     at: DateTime<Utc>,
 ) -> Result<(Receipt, Vec<event::Model>), DbErr> {
-    use event::Column as E;
-    use webhook_delivery::Column as D;
     let key = delivery_key(&delivery, &request.body);
     let Delivery {
         events,
         ignored_reason,
         ..
     } = delivery;
-    let duplicate = |ignored_reason| Receipt {
-        event_ids: Vec::new(),
-        duplicate: true,
-        ignored_reason,
-    };
-    let txn = begin_write(db).await?;
     let delivery_id = new_id();
-    let inserted = webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
+    let delivery_row = webhook_delivery::ActiveModel {
         id: Set(delivery_id),
         integration_id: Set(record.id),
         delivery_key: Set(key),
@@ -219,19 +215,55 @@ async fn store(
         headers: Set(request.stored_headers),
         event_count: Set(i32::try_from(events.len()).unwrap_or(i32::MAX)),
         received_at: Set(at),
-    })
-    .on_conflict_do_nothing_on([D::IntegrationId, D::DeliveryKey])
-    .exec_without_returning(&txn)
-    .await?;
-    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        txn.rollback().await?;
-        return Ok((duplicate(ignored_reason), Vec::new()));
-    }
-    let had_events = !events.is_empty();
+    };
     let rows: Vec<event::ActiveModel> = events
         .into_iter()
         .map(|e| event_row(record, delivery_id, e, at))
         .collect();
+    let stored = if rows.is_empty() {
+        store_in_transaction(db, delivery_row, rows).await?
+    } else if db.get_database_backend() == DbBackend::Postgres {
+        store_in_one_statement(db, delivery_row, &rows).await?
+    } else {
+        store_in_transaction(db, delivery_row, rows).await?
+    };
+    let Some(stored) = stored else {
+        let receipt = Receipt {
+            event_ids: Vec::new(),
+            duplicate: true,
+            ignored_reason,
+        };
+        return Ok((receipt, Vec::new()));
+    };
+    let receipt = Receipt {
+        event_ids: stored.iter().map(|e| e.id).collect(),
+        duplicate: false,
+        ignored_reason,
+    };
+    Ok((receipt, stored))
+}
+
+/// The events stored, or `None` for a repeat (a known delivery key, or only
+/// known events).
+type Stored = Option<Vec<event::Model>>;
+
+async fn store_in_transaction(
+    db: &DatabaseConnection,
+    delivery: webhook_delivery::ActiveModel,
+    rows: Vec<event::ActiveModel>,
+) -> Result<Stored, DbErr> {
+    use event::Column as E;
+    use webhook_delivery::Column as D;
+    let txn = begin_write(db).await?;
+    let inserted = webhook_delivery::Entity::insert(delivery)
+        .on_conflict_do_nothing_on([D::IntegrationId, D::DeliveryKey])
+        .exec_without_returning(&txn)
+        .await?;
+    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let had_events = !rows.is_empty();
     let stored = match event::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([E::IntegrationId, E::DedupeKey])
         .exec_with_returning_many(&txn)
@@ -244,15 +276,93 @@ async fn store(
     if had_events && stored.is_empty() {
         // Every event was already known (a re-sent group): a repeat.
         txn.rollback().await?;
-        return Ok((duplicate(ignored_reason), Vec::new()));
+        return Ok(None);
     }
     txn.commit().await?;
-    let receipt = Receipt {
-        event_ids: stored.iter().map(|e| e.id).collect(),
-        duplicate: false,
-        ignored_reason,
-    };
-    Ok((receipt, stored))
+    Ok(Some(stored))
+}
+
+/// The columns each event sends in the statement below, in its `VALUES` order.
+const EVENT_VALUES: [event::Column; 12] = [
+    event::Column::Id,
+    event::Column::OccurredAt,
+    event::Column::Kind,
+    event::Column::Title,
+    event::Column::Service,
+    event::Column::Severity,
+    event::Column::Link,
+    event::Column::Actor,
+    event::Column::CorrelationKey,
+    event::Column::DedupeKey,
+    event::Column::ExternalId,
+    event::Column::RawEventType,
+];
+
+/// PostgreSQL: the delivery and its events in one statement (a data-modifying
+/// CTE, atomic on its own), so a delivery costs one round trip and one commit
+/// instead of four. A known delivery key inserts no delivery row, and then no
+/// events; known events are skipped one by one.
+async fn store_in_one_statement(
+    db: &DatabaseConnection,
+    delivery: webhook_delivery::ActiveModel,
+    rows: &[event::ActiveModel],
+) -> Result<Stored, DbErr> {
+    use webhook_delivery::Column as D;
+    let missing = || DbErr::Custom("an event row lacks a value".into());
+    let mut values: Vec<Value> = [
+        D::Id,
+        D::IntegrationId,
+        D::DeliveryKey,
+        D::Body,
+        D::Headers,
+        D::EventCount,
+        D::ReceivedAt,
+    ]
+    .into_iter()
+    .map(|column| delivery.get(column).into_value().ok_or_else(missing))
+    .collect::<Result<_, _>>()?;
+    let source = rows
+        .first()
+        .and_then(|row| row.get(event::Column::Source).into_value())
+        .ok_or_else(missing)?;
+    values.push(source);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for row in rows {
+        let first = values.len() + 1;
+        for column in EVENT_VALUES {
+            values.push(row.get(column).into_value().ok_or_else(missing)?);
+        }
+        let params: Vec<String> = (first..first + EVENT_VALUES.len())
+            .map(|n| format!("${n}"))
+            .collect();
+        tuples.push(format!("({})", params.join(", ")));
+    }
+    let sql = format!(
+        "WITH delivery AS (\
+           INSERT INTO webhook_deliveries \
+             (id, integration_id, delivery_key, body, headers, event_count, received_at) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING id) \
+         INSERT INTO events (id, integration_id, delivery_id, occurred_at, kind, title, service, \
+           severity, link, actor, correlation_key, source, dedupe_key, external_id, \
+           raw_event_type, received_at) \
+         SELECT e.id, $2, delivery.id, e.occurred_at, e.kind, e.title, e.service, e.severity, \
+           e.link, e.actor, e.correlation_key, $8, e.dedupe_key, e.external_id, \
+           e.raw_event_type, $7 \
+         FROM delivery CROSS JOIN (VALUES {}) AS e(id, occurred_at, kind, title, service, \
+           severity, link, actor, correlation_key, dedupe_key, external_id, raw_event_type) \
+         ON CONFLICT (integration_id, dedupe_key) DO NOTHING RETURNING *",
+        tuples.join(", ")
+    );
+    let stored = event::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .all(db)
+        .await?;
+    Ok((!stored.is_empty()).then_some(stored))
 }
 
 /// Forgets delivery keys older than the retention; run in the background.
