@@ -2,10 +2,11 @@
 -- delivery (its own X-Webhook-Id, event id and incident id), signed with
 -- HMAC-SHA256 of its body under the integration's secret, as PagerDuty signs.
 --
---   wrk -c<connections> ... -s bench/pagerduty.lua <webhook url> -- <secret> [requests/s <connections>]
+--   wrk -t<threads> ... -s bench/pagerduty.lua <webhook url> -- <secret> [requests/s <threads>]
 --
--- With a rate, each connection waits between requests so that all of them
--- together offer about that many deliveries per second.
+-- With a rate, each thread sends on a fixed schedule (rate / threads per
+-- second, spread over its connections) so the deliveries offered do not
+-- depend on how fast the server answers, as long as connections are free.
 
 local bit = require("bit")
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
@@ -95,7 +96,18 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local delay_ms = nil
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } hs_timespec;
+int clock_gettime(int clock, hs_timespec *tp);
+]]
+local timespec = ffi.new("hs_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
+end
+
+local interval_ms, next_at = nil, 0
 accepted, other = 0, 0 -- globals, so done() can read them from each thread
 
 function init(args)
@@ -107,16 +119,21 @@ function init(args)
     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
     "the HMAC-SHA256 signer is broken")
   ipad, opad = ki, ko
-  local rate, connections = tonumber(args[2]), tonumber(args[3])
-  if rate and connections then
-    delay_ms = 1000 * connections / rate
+  local rate, threads = tonumber(args[2]), tonumber(args[3])
+  if rate and threads then
+    interval_ms = 1000 * threads / rate
+    next_at = now_ms()
   end
   math.randomseed(os.time() + id)
   prefix = string.format("%d-%d-%d", os.time(), id, math.random(1, 1e9))
 end
 
 function delay()
-  return delay_ms
+  if not interval_ms then return 0 end
+  local now = now_ms()
+  -- Behind schedule (every connection busy), the schedule restarts from now.
+  next_at = math.max(next_at + interval_ms, now)
+  return math.floor(next_at - now)
 end
 
 local template = [[{"event":{"id":"%s","event_type":"incident.triggered","resource_type":"incident","occurred_at":"%s","agent":{"html_url":"https://bench.pagerduty.com/users/PBENCH","id":"PBENCH","self":"https://api.pagerduty.com/users/PBENCH","summary":"Bench Bot","type":"user_reference"},"client":null,"data":{"id":"%s","type":"incident","self":"https://api.pagerduty.com/incidents/%s","html_url":"https://bench.pagerduty.com/incidents/%s","number":%d,"status":"triggered","incident_key":"%s","created_at":"%s","title":"Checkout latency above 2s (%d)","service":{"html_url":"https://bench.pagerduty.com/services/PSVC","id":"PSVC","self":"https://api.pagerduty.com/services/PSVC","summary":"checkout","type":"service_reference"},"assignees":[],"escalation_policy":{"html_url":"https://bench.pagerduty.com/escalation_policies/PEP","id":"PEP","self":"https://api.pagerduty.com/escalation_policies/PEP","summary":"Default","type":"escalation_policy_reference"},"teams":[],"priority":null,"urgency":"high","conference_bridge":null,"resolve_reason":null}}}]]

@@ -13,7 +13,7 @@
 #   BACKENDS=postgres bench/webhooks.sh
 #
 # Settings: BENCH_PG_ADMIN (postgres://postgres@127.0.0.1:5432/postgres),
-# DURATION (10s), CONNECTIONS (64), THREADS (2), RATE (2000), RATE_CONNECTIONS (32).
+# DURATION (10s), CONNECTIONS (64), THREADS (2), RATE (2000), RATE_CONNECTIONS (100).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RATE=${RATE:-2000}
-RATE_CONNECTIONS=${RATE_CONNECTIONS:-32}
+RATE_CONNECTIONS=${RATE_CONNECTIONS:-100}
 BACKENDS=${BACKENDS:-"postgres sqlite"}
 PORT=${PORT:-18480}
 
@@ -62,7 +62,7 @@ server_accepted() {
 
 run_wrk() { # connections rate|"" -> RESULT line
   local conns=$1 rate=$2
-  wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s bench/pagerduty.lua "$URL" -- "$SECRET" $rate ${rate:+$conns} \
+  wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s bench/pagerduty.lua "$URL" -- "$SECRET" $rate ${rate:+$THREADS} \
     | tee "$WORK/wrk.log" | grep '^RESULT'
 }
 

@@ -17,6 +17,7 @@ use crate::{
     services::{
         delivery_stats::{self, DeliveryStats},
         integrations::IntegrationCache,
+        prefill::Prefill,
         webhooks,
     },
     telemetry::{self, Metrics},
@@ -35,6 +36,8 @@ pub struct AppState {
     pub deliveries: DeliveryStats,
     /// Integrations as webhooks need them, read at most once a second each.
     pub integrations: IntegrationCache,
+    /// Pre-fill settings and what open post-mortems name.
+    pub prefill: Prefill,
     /// Webhooks being handled at once; beyond this, senders are told to retry
     /// (503) instead of queueing until they time out.
     pub webhook_slots: Semaphore,
@@ -107,6 +110,7 @@ impl Application {
             .trim_end_matches('/')
             .to_owned();
         let state = web::Data::new(AppState {
+            prefill: Prefill::new(settings.ingest.clone()),
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics,
             db,

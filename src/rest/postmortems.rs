@@ -109,7 +109,7 @@ pub async fn create(
     JsonBody(input): JsonBody<PostmortemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::create(&state.db, input, &state.settings.ingest).await?;
+    let view = postmortems::create(&state.db, input, &state.prefill).await?;
     let (id, version) = (view.record.id, view.record.version);
     Ok(created(
         format!("/api/v1/postmortems/{id}"),
@@ -141,7 +141,7 @@ pub async fn update(
         *id,
         patch,
         |v| precondition.check(v),
-        &state.settings.ingest,
+        &state.prefill,
     )
     .await?;
     Ok(ok_tagged(view.record.version, PostmortemOut::from(view)))

@@ -120,7 +120,7 @@ pub async fn prefill(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let added = prefill::prefill(&state.db, *id, &state.settings.ingest).await?;
+    let added = prefill::prefill(&state.db, *id, &state.prefill).await?;
     let added: Vec<TimelineEntryOut> = added.into_iter().map(TimelineEntryOut::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "added": added })))
 }

@@ -69,7 +69,7 @@ pub async fn receive(
     let receiver = Receiver {
         db: &state.db,
         key: &state.settings.secret_key,
-        settings: &state.settings.ingest,
+        prefill: &state.prefill,
         stats: &state.deliveries,
         integrations: &state.integrations,
         metrics: &state.metrics.webhooks,

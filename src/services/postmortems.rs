@@ -19,7 +19,6 @@ use super::{
     people, prefill, update_versioned,
 };
 use crate::{
-    config::IngestSettings,
     error::{ApiError, ApiResult},
     rest::extract::nullable,
 };
@@ -159,7 +158,7 @@ fn status_allowed(p: &mut Problems, status: PostmortemStatus) {
 pub async fn create(
     db: &(impl TransactionTrait + ConnectionTrait),
     input: PostmortemIn,
-    cfg: &IngestSettings,
+    cfg: &prefill::Prefill,
 ) -> ApiResult<PostmortemView> {
     let mut p = Problems::default();
     let status = input.status.unwrap_or(PostmortemStatus::Draft);
@@ -199,6 +198,7 @@ pub async fn create(
         ensure_author(&txn, record.id, author).await?;
     }
     txn.commit().await?;
+    cfg.names_changed();
     prefill::prefill(db, record.id, cfg).await?;
     get(db, record.id).await
 }
@@ -353,8 +353,10 @@ pub async fn update(
     id: Uuid,
     patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    cfg: &IngestSettings,
+    cfg: &prefill::Prefill,
 ) -> ApiResult<PostmortemView> {
+    let renames =
+        patch.services.is_some() || patch.incident_refs.is_some() || patch.status.is_some();
     let widens = patch.services.is_some()
         || patch.incident_refs.is_some()
         || patch.impact_started_at.is_some()
@@ -422,6 +424,9 @@ pub async fn update(
         ensure_author(&txn, id, author).await?;
     }
     txn.commit().await?;
+    if renames {
+        cfg.names_changed();
+    }
     if widens {
         prefill::prefill(db, record.id, cfg).await?;
     }

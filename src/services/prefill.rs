@@ -6,7 +6,11 @@
 //! happened inside the impact window widened by the configured margins. Deploys
 //! of those services shortly before the first alert join as suspects.
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -21,6 +25,88 @@ use sea_orm::{
 
 use super::{begin_write, new_id, now, postmortems, update_versioned};
 use crate::{config::IngestSettings, error::ApiResult};
+
+/// Pre-fill's settings, and what open post-mortems name.
+pub struct Prefill {
+    pub settings: IngestSettings,
+    open: OpenNames,
+}
+
+/// The services and incident references of open post-mortems, read at most
+/// once a second: most deliveries concern no open post-mortem, and this spares
+/// each of them a query. Post-mortem writes here drop it between their commit
+/// and their own pre-fill, so an event stored meanwhile is caught by one of
+/// the two; a post-mortem opened on another replica is seen within a second.
+#[derive(Default)]
+struct OpenNames {
+    snapshot: std::sync::RwLock<Option<(Instant, Arc<Names>)>>,
+}
+
+#[derive(Default)]
+struct Names {
+    services: HashSet<String>,
+    refs: HashSet<String>,
+}
+
+const NAMES_FOR: Duration = Duration::from_secs(1);
+
+impl Prefill {
+    pub fn new(settings: IngestSettings) -> Self {
+        Self {
+            settings,
+            open: OpenNames::default(),
+        }
+    }
+
+    /// A post-mortem was opened, or its services, references or status changed.
+    pub fn names_changed(&self) {
+        if let Ok(mut snapshot) = self.open.snapshot.write() {
+            *snapshot = None;
+        }
+    }
+
+    async fn open_names(&self, db: &impl ConnectionTrait) -> ApiResult<Arc<Names>> {
+        if let Ok(snapshot) = self.open.snapshot.read()
+            && let Some((at, names)) = snapshot.as_ref()
+            && at.elapsed() < NAMES_FOR
+        {
+            return Ok(names.clone());
+        }
+        let read_at = Instant::now();
+        let open = || {
+            Query::select()
+                .column(postmortem::Column::Id)
+                .from(postmortem::Entity)
+                .and_where(
+                    postmortem::Column::Status
+                        .is_in([PostmortemStatus::Draft, PostmortemStatus::InReview]),
+                )
+                .to_owned()
+        };
+        let services: Vec<String> = postmortem_service::Entity::find()
+            .select_only()
+            .column(postmortem_service::Column::Service)
+            .filter(postmortem_service::Column::PostmortemId.in_subquery(open()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let refs: Vec<String> = postmortem_incident_ref::Entity::find()
+            .select_only()
+            .column(postmortem_incident_ref::Column::IncidentRef)
+            .filter(postmortem_incident_ref::Column::PostmortemId.in_subquery(open()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let names = Arc::new(Names {
+            services: services.into_iter().collect(),
+            refs: refs.into_iter().collect(),
+        });
+        if let Ok(mut snapshot) = self.open.snapshot.write() {
+            *snapshot = Some((read_at, names.clone()));
+        }
+        Ok(names)
+    }
+}
 
 /// Most events one pre-fill adds: a timeline is for people to read.
 const MAX_EVENTS: u64 = 1000;
@@ -232,7 +318,7 @@ async fn settled_events(
 pub async fn prefill(
     db: &impl TransactionTrait,
     postmortem_id: Uuid,
-    cfg: &IngestSettings,
+    cfg: &Prefill,
 ) -> ApiResult<Vec<timeline_entry::Model>> {
     let txn = begin_write(db).await?;
     let pm = postmortems::get_record(&txn, postmortem_id).await?;
@@ -244,7 +330,7 @@ pub async fn prefill(
         .await?
         .remove(&postmortem_id)
         .unwrap_or_default();
-    let matches = matching_events(&txn, &pm, &services, &refs, cfg).await?;
+    let matches = matching_events(&txn, &pm, &services, &refs, &cfg.settings).await?;
     let (on_timeline, deleted) = settled_events(&txn, postmortem_id).await?;
     let at = now();
     let rows: Vec<timeline_entry::ActiveModel> = matches
@@ -281,12 +367,18 @@ pub async fn prefill(
 pub async fn after_events(
     db: &(impl TransactionTrait + ConnectionTrait),
     events: &[event::Model],
-    cfg: &IngestSettings,
+    cfg: &Prefill,
 ) -> ApiResult<()> {
-    let services: HashSet<&str> = events.iter().filter_map(|e| e.service.as_deref()).collect();
+    let names = cfg.open_names(db).await?;
+    let services: HashSet<&str> = events
+        .iter()
+        .filter_map(|e| e.service.as_deref())
+        .filter(|s| names.services.contains(*s))
+        .collect();
     let refs: HashSet<&str> = events
         .iter()
         .filter_map(|e| e.correlation_key.as_deref())
+        .filter(|r| names.refs.contains(*r))
         .collect();
     if services.is_empty() && refs.is_empty() {
         return Ok(());

@@ -13,10 +13,11 @@ use super::{
     begin_write,
     delivery_stats::DeliveryStats,
     integrations::{self, IntegrationCache, IntegrationConfig, source_kind},
-    new_id, now, prefill,
+    new_id, now,
+    prefill::{self, Prefill},
 };
 use crate::{
-    config::{IngestSettings, Secret},
+    config::Secret,
     error::{ApiError, ApiResult},
     ingest::{self, Delivery, Headers, VerifyConfig},
     telemetry::{DeliveryOutcome, WebhookMetrics},
@@ -47,7 +48,7 @@ pub const STORED_HEADERS: &[&str] = &[
 pub struct Receiver<'a> {
     pub db: &'a DatabaseConnection,
     pub key: &'a Secret,
-    pub settings: &'a IngestSettings,
+    pub prefill: &'a Prefill,
     pub stats: &'a DeliveryStats,
     pub integrations: &'a IntegrationCache,
     pub metrics: &'a WebhookMetrics,
@@ -111,7 +112,7 @@ impl Receiver<'_> {
         };
         self.stats.record(self.metrics, &record, outcome, at).await;
         if !events.is_empty()
-            && let Err(err) = prefill::after_events(self.db, &events, self.settings).await
+            && let Err(err) = prefill::after_events(self.db, &events, self.prefill).await
         {
             // The events are stored; the next pre-fill of the post-mortem picks them up.
             tracing::warn!(error = %err, "pre-filling timelines from new events failed");
