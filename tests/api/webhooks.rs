@@ -446,3 +446,41 @@ async fn metrics_count_deliveries_per_integration_and_survive_a_restart() {
         .await;
     assert_eq!(id(&created), hook.id);
 }
+
+#[tokio::test]
+async fn every_kind_refuses_a_delivery_signed_with_another_secret() {
+    let app = spawn_app().await;
+    let cases = [
+        ("pagerduty", TRIGGERED, None),
+        ("alertmanager", "alertmanager/firing.json", None),
+        ("grafana", "grafana/resolved.v9.json", None),
+        ("opsgenie", "opsgenie/create.json", None),
+        ("datadog", "datadog/default-payload.triggered.json", None),
+        (
+            "github",
+            "github/deployment.json",
+            Some(("X-GitHub-Event", "deployment")),
+        ),
+        ("gitlab", "gitlab/deployment.success.json", None),
+        ("jira", "jira/issue_updated.status.json", None),
+        ("sentry", "sentry/issue.created.json", None),
+    ];
+    for (kind, file, extra) in cases {
+        let hook = app.integration(kind).await;
+        let body = fixture(file);
+        let mut headers = signed(kind, "a-secret-this-integration-never-had", &body);
+        headers.extend(extra.map(|(k, v)| (k, v.to_owned())));
+        let response = app.deliver(&hook, &headers, &body).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{kind}");
+        let mut right = signed(kind, &hook.secret, &body);
+        right.extend(extra.map(|(k, v)| (k, v.to_owned())));
+        app.deliver_ok(&hook, &right, &body).await;
+    }
+    let generic = app.integration("generic").await;
+    let body =
+        br#"{"occurred_at": "2026-11-20T10:00:00Z", "kind": "deploy.started", "title": "Deploy"}"#;
+    let forged = signed("generic", "a-secret-this-integration-never-had", body);
+    let response = app.deliver(&generic, &forged, body).await;
+    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert!(app.events("source=generic").await.is_empty());
+}
