@@ -484,3 +484,28 @@ async fn every_kind_refuses_a_delivery_signed_with_another_secret() {
     assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     assert!(app.events("source=generic").await.is_empty());
 }
+
+#[tokio::test]
+async fn pruned_delivery_keys_still_leave_events_stored_once() {
+    let app = spawn_app().await;
+    let hook = app.integration("pagerduty").await;
+    let body = fixture(TRIGGERED);
+    let headers = signed("pagerduty", &hook.secret, &body);
+    app.deliver_ok(&hook, &headers, &body).await;
+    let young = hindsight::services::webhooks::prune_deliveries(
+        &app.state.db,
+        app.state.settings.ingest.delivery_retention,
+    )
+    .await
+    .unwrap();
+    assert_eq!(young, 0, "a delivery inside the retention is kept");
+    let pruned =
+        hindsight::services::webhooks::prune_deliveries(&app.state.db, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+    assert_eq!(pruned, 1);
+    // A retry after its key was forgotten: the event's own identity still holds.
+    let again = app.deliver_ok(&hook, &headers, &body).await;
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(app.events("").await.len(), 1);
+}
