@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     rest,
     services::{
+        batch_writer::BatchWriter,
         delivery_stats::{self, DeliveryStats},
         integrations::IntegrationCache,
         prefill::Prefill,
@@ -38,6 +39,8 @@ pub struct AppState {
     pub integrations: IntegrationCache,
     /// Pre-fill settings and what open post-mortems name.
     pub prefill: Prefill,
+    /// Writes webhook deliveries in batches (PostgreSQL only).
+    pub webhook_writer: Option<BatchWriter>,
     /// Webhooks being handled at once; beyond this, senders are told to retry
     /// (503) instead of queueing until they time out.
     pub webhook_slots: Semaphore,
@@ -109,7 +112,9 @@ impl Application {
             .unwrap_or_else(|| format!("http://{address}"))
             .trim_end_matches('/')
             .to_owned();
+        let webhook_writer = BatchWriter::start(&db);
         let state = web::Data::new(AppState {
+            webhook_writer,
             prefill: Prefill::new(settings.ingest.clone()),
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics,

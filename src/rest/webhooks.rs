@@ -72,6 +72,7 @@ pub async fn receive(
         prefill: &state.prefill,
         stats: &state.deliveries,
         integrations: &state.integrations,
+        writer: state.webhook_writer.as_ref(),
         metrics: &state.metrics.webhooks,
     };
     let request = WebhookRequest {

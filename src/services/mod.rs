@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait` so it runs inside or outside a transaction.
 
 pub mod action_items;
+pub mod batch_writer;
 pub mod causes;
 pub mod delivery_stats;
 pub mod events;

@@ -4,12 +4,12 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{event, integration, webhook_delivery};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    Statement, TryInsertResult, Value, prelude::*,
+    ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TryInsertResult, prelude::*,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
+    batch_writer::{BatchWriter, Stored},
     begin_write,
     delivery_stats::DeliveryStats,
     integrations::{self, IntegrationCache, IntegrationConfig, source_kind},
@@ -51,6 +51,8 @@ pub struct Receiver<'a> {
     pub prefill: &'a Prefill,
     pub stats: &'a DeliveryStats,
     pub integrations: &'a IntegrationCache,
+    /// PostgreSQL's batch writer; `None` on SQLite.
+    pub writer: Option<&'a BatchWriter>,
     pub metrics: &'a WebhookMetrics,
 }
 
@@ -102,7 +104,7 @@ impl Receiver<'_> {
                 return Err(err);
             }
         };
-        let (receipt, events) = store(self.db, &record, delivery, request, at)
+        let (receipt, events) = store(self.db, self.writer, &record, delivery, request, at)
             .await
             .map_err(retry_later)?;
         let outcome = if receipt.duplicate {
@@ -196,6 +198,7 @@ fn event_row(
 /// concurrent copies wait for the first and then change nothing.
 async fn store(
     db: &DatabaseConnection,
+    writer: Option<&BatchWriter>,
     record: &integration::Model,
     delivery: Delivery,
     request: WebhookRequest,
@@ -221,12 +224,9 @@ async fn store(
         .into_iter()
         .map(|e| event_row(record, delivery_id, e, at))
         .collect();
-    let stored = if rows.is_empty() {
-        store_in_transaction(db, delivery_row, rows).await?
-    } else if db.get_database_backend() == DbBackend::Postgres {
-        store_in_one_statement(db, delivery_row, &rows).await?
-    } else {
-        store_in_transaction(db, delivery_row, rows).await?
+    let stored = match writer {
+        Some(writer) if !rows.is_empty() => writer.store(delivery_row, rows).await?,
+        _ => store_in_transaction(db, delivery_row, rows).await?,
     };
     let Some(stored) = stored else {
         let receipt = Receipt {
@@ -243,10 +243,6 @@ async fn store(
     };
     Ok((receipt, stored))
 }
-
-/// The events stored, or `None` for a repeat (a known delivery key, or only
-/// known events).
-type Stored = Option<Vec<event::Model>>;
 
 async fn store_in_transaction(
     db: &DatabaseConnection,
@@ -281,89 +277,6 @@ async fn store_in_transaction(
     }
     txn.commit().await?;
     Ok(Some(stored))
-}
-
-/// The columns each event sends in the statement below, in its `VALUES` order.
-const EVENT_VALUES: [event::Column; 12] = [
-    event::Column::Id,
-    event::Column::OccurredAt,
-    event::Column::Kind,
-    event::Column::Title,
-    event::Column::Service,
-    event::Column::Severity,
-    event::Column::Link,
-    event::Column::Actor,
-    event::Column::CorrelationKey,
-    event::Column::DedupeKey,
-    event::Column::ExternalId,
-    event::Column::RawEventType,
-];
-
-/// PostgreSQL: the delivery and its events in one statement (a data-modifying
-/// CTE, atomic on its own), so a delivery costs one round trip and one commit
-/// instead of four. A known delivery key inserts no delivery row, and then no
-/// events; known events are skipped one by one.
-async fn store_in_one_statement(
-    db: &DatabaseConnection,
-    delivery: webhook_delivery::ActiveModel,
-    rows: &[event::ActiveModel],
-) -> Result<Stored, DbErr> {
-    use webhook_delivery::Column as D;
-    let missing = || DbErr::Custom("an event row lacks a value".into());
-    let mut values: Vec<Value> = [
-        D::Id,
-        D::IntegrationId,
-        D::DeliveryKey,
-        D::Body,
-        D::Headers,
-        D::EventCount,
-        D::ReceivedAt,
-    ]
-    .into_iter()
-    .map(|column| delivery.get(column).into_value().ok_or_else(missing))
-    .collect::<Result<_, _>>()?;
-    let source = rows
-        .first()
-        .and_then(|row| row.get(event::Column::Source).into_value())
-        .ok_or_else(missing)?;
-    values.push(source);
-    let mut tuples = Vec::with_capacity(rows.len());
-    for row in rows {
-        let first = values.len() + 1;
-        for column in EVENT_VALUES {
-            values.push(row.get(column).into_value().ok_or_else(missing)?);
-        }
-        let params: Vec<String> = (first..first + EVENT_VALUES.len())
-            .map(|n| format!("${n}"))
-            .collect();
-        tuples.push(format!("({})", params.join(", ")));
-    }
-    let sql = format!(
-        "WITH delivery AS (\
-           INSERT INTO webhook_deliveries \
-             (id, integration_id, delivery_key, body, headers, event_count, received_at) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7) \
-           ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING id) \
-         INSERT INTO events (id, integration_id, delivery_id, occurred_at, kind, title, service, \
-           severity, link, actor, correlation_key, source, dedupe_key, external_id, \
-           raw_event_type, received_at) \
-         SELECT e.id, $2, delivery.id, e.occurred_at, e.kind, e.title, e.service, e.severity, \
-           e.link, e.actor, e.correlation_key, $8, e.dedupe_key, e.external_id, \
-           e.raw_event_type, $7 \
-         FROM delivery CROSS JOIN (VALUES {}) AS e(id, occurred_at, kind, title, service, \
-           severity, link, actor, correlation_key, dedupe_key, external_id, raw_event_type) \
-         ON CONFLICT (integration_id, dedupe_key) DO NOTHING RETURNING *",
-        tuples.join(", ")
-    );
-    let stored = event::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .all(db)
-        .await?;
-    Ok((!stored.is_empty()).then_some(stored))
 }
 
 /// Forgets delivery keys older than the retention; run in the background.
