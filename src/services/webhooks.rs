@@ -15,6 +15,7 @@ use super::{
     integrations::{self, IntegrationCache, IntegrationConfig, source_kind},
     new_id, now,
     prefill::{self, Prefill},
+    tracker_updates::{self, TrackerUpdate},
 };
 use crate::{
     config::Secret,
@@ -104,6 +105,7 @@ impl Receiver<'_> {
                 return Err(err);
             }
         };
+        let tracker_update = tracker_update(&record, &request);
         let (receipt, events) = store(self.db, self.writer, &record, delivery, request, at)
             .await
             .map_err(retry_later)?;
@@ -113,6 +115,15 @@ impl Receiver<'_> {
             DeliveryOutcome::Accepted
         };
         self.stats.record(self.metrics, &record, outcome, at).await;
+        if let Some(update) = tracker_update.filter(|_| !receipt.duplicate) {
+            // Stored first: if applying fails, the reconcile re-reads the issue.
+            match tracker_updates::apply(self.db, &update).await {
+                Ok(applied) => {
+                    tracing::debug!(?applied, issue = %update.issue_key, "tracker change")
+                }
+                Err(err) => tracing::warn!(error = %err, "applying a tracker change failed"),
+            }
+        }
         if !events.is_empty()
             && let Err(err) = prefill::after_events(self.db, &events, self.prefill).await
         {
@@ -139,6 +150,18 @@ impl Receiver<'_> {
             .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
         ingest::parse(kind, &request.headers, &request.body, &config.mapping())
             .map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+/// What a Jira or GitHub `issues` delivery changed on a tracker issue.
+fn tracker_update(record: &integration::Model, request: &WebhookRequest) -> Option<TrackerUpdate> {
+    let kind = source_kind(record.kind);
+    match ingest::parse_tracker_update(kind, &request.headers, &request.body) {
+        Ok(update) => update.as_ref().and_then(TrackerUpdate::from_webhook),
+        Err(err) => {
+            tracing::warn!(error = %err, "a tracker delivery could not be read as an issue change");
+            None
+        }
     }
 }
 

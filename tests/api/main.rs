@@ -17,6 +17,7 @@ mod prefill;
 mod timeline_and_causes;
 mod tracker_sync;
 mod tracker_updates;
+mod tracker_webhooks;
 mod trackers;
 mod webhook_fixtures;
 mod webhooks;
