@@ -99,8 +99,7 @@ impl Receiver<'_> {
             Ok(delivery) => delivery,
             Err(err) => {
                 self.stats
-                    .record(self.metrics, &record, DeliveryOutcome::Rejected, at)
-                    .await;
+                    .record(self.metrics, &record, DeliveryOutcome::Rejected, at);
                 return Err(err);
             }
         };
@@ -112,7 +111,7 @@ impl Receiver<'_> {
         } else {
             DeliveryOutcome::Accepted
         };
-        self.stats.record(self.metrics, &record, outcome, at).await;
+        self.stats.record(self.metrics, &record, outcome, at);
         if !events.is_empty()
             && let Err(err) = prefill::after_events(self.db, &events, self.prefill).await
         {
