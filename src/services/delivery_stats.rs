@@ -3,7 +3,7 @@
 //! memory and are added to the row in the background; reads add what is
 //! still pending, and `/metrics` is seeded from the table at start.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::PoisonError};
 
 use chrono::{DateTime, Utc};
 use entity::integration;
@@ -30,12 +30,29 @@ struct Pending {
 /// Counts not yet written to the `integrations` table.
 #[derive(Default)]
 pub struct DeliveryStats {
-    pending: Mutex<HashMap<Uuid, Pending>>,
+    /// New counts. A plain mutex held for a few instructions: recording a
+    /// delivery never waits for a flush.
+    pending: std::sync::Mutex<HashMap<Uuid, Pending>>,
+    /// Counts being written (or left over from a failed write). Held across the
+    /// write, and by reads, so a read never sees counts vanish or double.
+    in_flight: Mutex<HashMap<Uuid, Pending>>,
+}
+
+fn merge(into: &mut HashMap<Uuid, Pending>, id: Uuid, p: &Pending) {
+    let entry = into.entry(id).or_default();
+    entry.accepted += p.accepted;
+    entry.duplicate += p.duplicate;
+    entry.rejected += p.rejected;
+    entry.last_received_at = Ord::max(entry.last_received_at, p.last_received_at);
 }
 
 impl DeliveryStats {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Pending>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Counts one delivery, here and in the metrics.
-    pub async fn record(
+    pub fn record(
         &self,
         metrics: &WebhookMetrics,
         record: &integration::Model,
@@ -44,32 +61,35 @@ impl DeliveryStats {
     ) {
         let kind = record.kind.to_value();
         metrics.count(record.id, &kind, outcome, 1);
-        let mut pending = self.pending.lock().await;
-        let entry = pending.entry(record.id).or_default();
+        let mut one = Pending::default();
         match outcome {
-            DeliveryOutcome::Accepted => entry.accepted += 1,
-            DeliveryOutcome::Duplicate => entry.duplicate += 1,
-            DeliveryOutcome::Rejected => entry.rejected += 1,
+            DeliveryOutcome::Accepted => one.accepted = 1,
+            DeliveryOutcome::Duplicate => one.duplicate = 1,
+            DeliveryOutcome::Rejected => one.rejected = 1,
         }
         if outcome != DeliveryOutcome::Rejected {
             metrics.received_at(record.id, &kind, at.timestamp());
-            entry.last_received_at = Ord::max(entry.last_received_at, Some(at));
+            one.last_received_at = Some(at);
         }
+        merge(&mut self.pending(), record.id, &one);
     }
 
-    /// Adds the pending counts to rows read from the table. The lock is held
-    /// while reading, so a concurrent flush cannot make counts vanish or double.
+    /// Adds the counts not yet written to rows read from the table.
     pub async fn read<F, T>(&self, read: F) -> ApiResult<Vec<integration::Model>>
     where
         F: AsyncFnOnce() -> ApiResult<T>,
         T: IntoIterator<Item = integration::Model>,
     {
-        let pending = self.pending.lock().await;
+        let in_flight = self.in_flight.lock().await;
         let rows = read().await?;
+        let mut unwritten = in_flight.clone();
+        for (id, p) in self.pending().iter() {
+            merge(&mut unwritten, *id, p);
+        }
         Ok(rows
             .into_iter()
             .map(|mut row| {
-                if let Some(p) = pending.get(&row.id) {
+                if let Some(p) = unwritten.get(&row.id) {
                     row.accepted_count += p.accepted;
                     row.duplicate_count += p.duplicate;
                     row.rejected_count += p.rejected;
@@ -81,13 +101,17 @@ impl DeliveryStats {
     }
 
     /// Adds pending counts to the table (increments, so several replicas can
-    /// share it). What fails to write stays pending for the next flush.
+    /// share it). What fails to write stays for the next flush.
     pub async fn flush(&self, db: &impl ConnectionTrait) -> ApiResult<()> {
         use integration::Column as C;
-        let mut pending = self.pending.lock().await;
-        let ids: Vec<Uuid> = pending.keys().copied().collect();
+        let mut in_flight = self.in_flight.lock().await;
+        let taken = std::mem::take(&mut *self.pending());
+        for (id, p) in &taken {
+            merge(&mut in_flight, *id, p);
+        }
+        let ids: Vec<Uuid> = in_flight.keys().copied().collect();
         for id in ids {
-            let Some(p) = pending.get(&id).copied() else {
+            let Some(p) = in_flight.get(&id).copied() else {
                 continue;
             };
             let mut update = integration::Entity::update_many()
@@ -107,7 +131,7 @@ impl DeliveryStats {
                 update = update.col_expr(C::LastReceivedAt, Expr::value(at));
             }
             update.filter(C::Id.eq(id)).exec(db).await?;
-            pending.remove(&id);
+            in_flight.remove(&id);
         }
         Ok(())
     }

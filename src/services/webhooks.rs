@@ -100,8 +100,7 @@ impl Receiver<'_> {
             Ok(delivery) => delivery,
             Err(err) => {
                 self.stats
-                    .record(self.metrics, &record, DeliveryOutcome::Rejected, at)
-                    .await;
+                    .record(self.metrics, &record, DeliveryOutcome::Rejected, at);
                 return Err(err);
             }
         };
@@ -114,7 +113,7 @@ impl Receiver<'_> {
         } else {
             DeliveryOutcome::Accepted
         };
-        self.stats.record(self.metrics, &record, outcome, at).await;
+        self.stats.record(self.metrics, &record, outcome, at);
         if let Some(update) = tracker_update.filter(|_| !receipt.duplicate) {
             // Stored first: if applying fails, the reconcile re-reads the issue.
             match tracker_updates::apply(self.db, &update).await {
