@@ -32,6 +32,7 @@ pub struct Settings {
     pub graphql: GraphqlSettings,
     pub practice: PracticeSettings,
     pub sync: SyncSettings,
+    pub ingest: IngestSettings,
 }
 
 /// How post-mortems are shared. No `Debug`: webhook URLs carry their tokens.
@@ -152,6 +153,35 @@ impl GraphqlSettings {
     }
 }
 
+/// How webhooks are received and how their events reach timelines.
+#[derive(Clone, Debug)]
+pub struct IngestSettings {
+    /// How long a rotated-out webhook secret keeps working, so senders can be
+    /// switched over without dropping deliveries.
+    pub rotation_grace: Duration,
+    /// How long delivery keys are kept to recognise repeats. Senders retry for
+    /// hours to days, so this must outlast their retries.
+    pub delivery_retention: Duration,
+    /// How far before the impact started an event still belongs to the incident.
+    pub margin_before: Duration,
+    /// How far after the resolution (or now) an event still belongs to it.
+    pub margin_after: Duration,
+    /// How far before the first alert a deploy of an affected service is a suspect.
+    pub deploy_lookback: Duration,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            rotation_grace: Duration::from_secs(24 * 3600),
+            delivery_retention: Duration::from_secs(7 * 86_400),
+            margin_before: Duration::from_secs(30 * 60),
+            margin_after: Duration::from_secs(30 * 60),
+            deploy_lookback: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
 impl SyncSettings {
     fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let mut s = Self::default();
@@ -199,6 +229,31 @@ impl SyncSettings {
     }
 }
 
+impl IngestSettings {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let defaults = Self::default();
+        let duration = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match var(name) {
+                Some(text) => crate::auth::parse_ttl(&text).with_context(|| name.to_owned()),
+                None => Ok(default),
+            }
+        };
+        Ok(Self {
+            rotation_grace: duration("HINDSIGHT_SECRET_ROTATION_GRACE", defaults.rotation_grace)?,
+            delivery_retention: duration(
+                "HINDSIGHT_DELIVERY_RETENTION",
+                defaults.delivery_retention,
+            )?,
+            margin_before: duration("HINDSIGHT_PREFILL_MARGIN_BEFORE", defaults.margin_before)?,
+            margin_after: duration("HINDSIGHT_PREFILL_MARGIN_AFTER", defaults.margin_after)?,
+            deploy_lookback: duration(
+                "HINDSIGHT_PREFILL_DEPLOY_LOOKBACK",
+                defaults.deploy_lookback,
+            )?,
+        })
+    }
+}
+
 /// How bearer tokens are checked. The algorithm comes from here, never from the token.
 #[derive(Clone)]
 pub struct JwtSettings {
@@ -242,6 +297,7 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("body_limit", &self.body_limit)
+            .field("ingest", &self.ingest)
             .finish_non_exhaustive()
     }
 }
@@ -319,6 +375,7 @@ impl Settings {
                 ..PracticeSettings::default()
             },
             sync: SyncSettings::from_env(var)?,
+            ingest: IngestSettings::from_env(var)?,
         };
         settings.validate()?;
         Ok(settings)
@@ -348,6 +405,9 @@ impl Settings {
             .find(|u| !u.starts_with("https://") && !u.starts_with("http://"))
         {
             bail!("HINDSIGHT_SLACK_WEBHOOK_URL must hold http(s) URLs, got {url:?}");
+        }
+        if self.ingest.delivery_retention < Duration::from_secs(7 * 86_400) {
+            bail!("HINDSIGHT_DELIVERY_RETENTION must be at least 7d: senders retry for days");
         }
         if self.body_limit < 1024 {
             bail!("HINDSIGHT_BODY_LIMIT must be at least 1024 bytes");

@@ -6,12 +6,16 @@ pub mod auth;
 pub mod cli;
 /// Settings from the environment.
 pub mod config;
+/// Secrets at rest (AES-256-GCM) and generated webhook secrets.
+pub mod crypto;
 /// Pure rules of the practice: review findings, phase metrics, anonymization, Markdown.
 pub mod domain;
 /// The API error type and its problem+json rendering.
 pub mod error;
 /// The GraphQL API for dashboards.
 pub mod graphql;
+/// Inbound webhooks: per-source verification and parsing into normalized events.
+pub mod ingest;
 /// The REST API.
 pub mod rest;
 /// Secrets at rest: AES-256-GCM.

@@ -6,6 +6,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::sync::Semaphore;
 use tracing_actix_web::TracingLogger;
 
 use crate::{
@@ -14,7 +15,14 @@ use crate::{
     error::ApiError,
     graphql::{self, HindsightSchema},
     rest,
-    services::timeline::TimelineFeed,
+    services::{
+        batch_writer::BatchWriter,
+        delivery_stats::{self, DeliveryStats},
+        integrations::IntegrationCache,
+        prefill::Prefill,
+        timeline::TimelineFeed,
+        webhooks,
+    },
     telemetry::{self, Metrics},
     trackers::{MutationGate, SyncWorker},
 };
@@ -31,11 +39,30 @@ pub struct AppState {
     pub timeline_feed: TimelineFeed,
     /// Outbound HTTP (announcements, trackers): timeouts, no redirects.
     pub http: reqwest::Client,
-    /// Base of links written into trackers and notifications.
+    /// Base of the URLs hindsight hands out (webhook URLs, links in trackers
+    /// and notifications): `settings.public_url`, or `http://<bound address>`.
     pub public_url: String,
     /// One per process: spaces out GitHub mutations per token across all trackers.
     pub tracker_gate: MutationGate,
+    /// Delivery counts not yet added to the `integrations` table.
+    pub deliveries: DeliveryStats,
+    /// Integrations as webhooks need them, read at most once a second each.
+    pub integrations: IntegrationCache,
+    /// Pre-fill settings and what open post-mortems name.
+    pub prefill: Prefill,
+    /// Writes webhook deliveries in batches (PostgreSQL only).
+    pub webhook_writer: Option<BatchWriter>,
+    /// Webhooks being handled at once; beyond this, senders are told to retry
+    /// (503) instead of queueing until they time out.
+    pub webhook_slots: Semaphore,
 }
+
+/// Webhooks handled at once before answering 503.
+const WEBHOOK_SLOTS: usize = 512;
+/// How often delivery counts are written to the database.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How often old delivery keys are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -51,7 +78,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // A ping on every acquire is a round trip per query; only connections
+        // idle long enough to have been dropped by a proxy are checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -85,22 +115,32 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
         let port = address.port();
+        delivery_stats::seed_metrics(&db, &metrics.webhooks)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading integration counts: {e}"))?;
         let public_url = settings
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"))
             .trim_end_matches('/')
             .to_owned();
+        let webhook_writer = BatchWriter::start(&db);
+        let timeline_feed = TimelineFeed::new(256);
         let state = web::Data::new(AppState {
             http: outbound_client()?,
-            public_url,
+            graphql: graphql::build_schema(&settings.graphql),
+            timeline_feed: timeline_feed.clone(),
+            tracker_gate: MutationGate::default(),
+            webhook_writer,
+            prefill: Prefill::new(settings.ingest.clone(), timeline_feed),
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics,
-            graphql: graphql::build_schema(&settings.graphql),
-            timeline_feed: TimelineFeed::new(256),
-            tracker_gate: MutationGate::default(),
             db,
             settings,
+            public_url,
+            deliveries: DeliveryStats::default(),
+            integrations: IntegrationCache::default(),
+            webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });
         spawn_sync_workers(&state);
         let server = serve(listener, state.clone())?;
@@ -120,9 +160,39 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests. The
+    /// background work (delivery counts, pruning) runs alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = tokio::spawn(background(self.state.clone()));
+        let result = self.server.await;
+        worker.abort();
+        if let Err(err) = self.state.deliveries.flush(&self.state.db).await {
+            tracing::warn!(error = %err, "writing delivery counts at shutdown failed");
+        }
+        result
+    }
+}
+
+/// Writes delivery counts every second and prunes old delivery keys hourly.
+async fn background(state: web::Data<AppState>) {
+    let mut flush = tokio::time::interval(FLUSH_EVERY);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = flush.tick() => {
+                if let Err(err) = state.deliveries.flush(&state.db).await {
+                    tracing::warn!(error = %err, "writing delivery counts failed; will retry");
+                }
+            }
+            _ = prune.tick() => {
+                let retention = state.settings.ingest.delivery_retention;
+                match webhooks::prune_deliveries(&state.db, retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "forgot old webhook delivery keys"),
+                    Err(err) => tracing::warn!(error = %err, "pruning webhook deliveries failed"),
+                }
+            }
+        }
     }
 }
 

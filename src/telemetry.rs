@@ -12,7 +12,7 @@ use actix_web::{
 };
 use prometheus_client::{
     encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 use tracing_actix_web::RequestId;
@@ -54,6 +54,86 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    integration_id: String,
+    kind: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IntegrationLabels {
+    integration_id: String,
+    kind: String,
+}
+
+/// What became of a webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+impl DeliveryOutcome {
+    pub const ALL: [Self; 3] = [Self::Accepted, Self::Duplicate, Self::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Duplicate => "duplicate",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// Per-integration delivery counters and the time of the last delivery, so a
+/// silent integration can be alerted on.
+#[derive(Default)]
+pub struct WebhookMetrics {
+    deliveries: Family<DeliveryLabels, Counter>,
+    last_received: Family<IntegrationLabels, Gauge>,
+}
+
+impl WebhookMetrics {
+    fn labels(integration_id: uuid::Uuid, kind: &str) -> IntegrationLabels {
+        IntegrationLabels {
+            integration_id: integration_id.to_string(),
+            kind: kind.to_owned(),
+        }
+    }
+
+    pub fn count(&self, integration_id: uuid::Uuid, kind: &str, outcome: DeliveryOutcome, n: u64) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                integration_id: integration_id.to_string(),
+                kind: kind.to_owned(),
+                outcome: outcome.as_str(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn received_at(&self, integration_id: uuid::Uuid, kind: &str, unix_seconds: i64) {
+        let gauge = self
+            .last_received
+            .get_or_create(&Self::labels(integration_id, kind));
+        gauge.set(gauge.get().max(unix_seconds));
+    }
+
+    /// Drops a deleted integration's series.
+    pub fn forget(&self, integration_id: uuid::Uuid, kind: &str) {
+        for outcome in DeliveryOutcome::ALL {
+            self.deliveries.remove(&DeliveryLabels {
+                integration_id: integration_id.to_string(),
+                kind: kind.to_owned(),
+                outcome: outcome.as_str(),
+            });
+        }
+        self.last_received
+            .remove(&Self::labels(integration_id, kind));
+    }
+}
+
 /// The metrics one running app exposes on `/metrics`. One registry per app (not
 /// a global) so that tests running several apps in one process stay apart.
 pub struct Metrics {
@@ -61,6 +141,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     db_statements: Counter,
+    pub webhooks: WebhookMetrics,
 }
 
 fn latency_histogram() -> Histogram {
@@ -93,11 +174,23 @@ impl Metrics {
             "SQL statements sent to the database",
             db_statements.clone(),
         );
+        let webhooks = WebhookMetrics::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries by integration and outcome (accepted, duplicate, rejected)",
+            webhooks.deliveries.clone(),
+        );
+        registry.register(
+            "webhook_last_received_timestamp_seconds",
+            "Unix time of the last accepted webhook delivery, by integration",
+            webhooks.last_received.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             db_statements,
+            webhooks,
         }
     }
 

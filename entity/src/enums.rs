@@ -197,3 +197,32 @@ pub enum SyncOperation {
     #[sea_orm(string_value = "update")]
     Update,
 }
+
+/// The tool an integration receives webhooks from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationKind {
+    #[sea_orm(string_value = "pagerduty")]
+    Pagerduty,
+    #[sea_orm(string_value = "alertmanager")]
+    Alertmanager,
+    #[sea_orm(string_value = "grafana")]
+    Grafana,
+    #[sea_orm(string_value = "opsgenie")]
+    Opsgenie,
+    #[sea_orm(string_value = "datadog")]
+    Datadog,
+    #[sea_orm(string_value = "github")]
+    Github,
+    #[sea_orm(string_value = "gitlab")]
+    Gitlab,
+    #[sea_orm(string_value = "jira")]
+    Jira,
+    #[sea_orm(string_value = "sentry")]
+    Sentry,
+    #[sea_orm(string_value = "generic")]
+    Generic,
+}

@@ -6,12 +6,17 @@
 pub mod action_item;
 pub mod cause;
 pub mod enums;
+pub mod event;
+pub mod integration;
 pub mod participant;
 pub mod person;
 pub mod postmortem;
+pub mod postmortem_incident_ref;
 pub mod postmortem_service;
+pub mod prefill_tombstone;
 pub mod sync_outbox;
 pub mod timeline_entry;
 pub mod tracker;
+pub mod webhook_delivery;
 
 pub use enums::*;

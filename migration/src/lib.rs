@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_people;
 mod m20261124_000002_create_postmortems;
 mod m20261124_000003_create_postmortem_children;
+mod m20261124_000004_create_integrations;
+mod m20261124_000005_create_prefill;
 mod m20261124_000006_create_trackers_and_outbox;
 mod m20261124_000007_publishing_and_calendars;
 
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_people::Migration),
             Box::new(m20261124_000002_create_postmortems::Migration),
             Box::new(m20261124_000003_create_postmortem_children::Migration),
+            Box::new(m20261124_000004_create_integrations::Migration),
+            Box::new(m20261124_000005_create_prefill::Migration),
             Box::new(m20261124_000006_create_trackers_and_outbox::Migration),
             Box::new(m20261124_000007_publishing_and_calendars::Migration),
         ]

@@ -86,6 +86,10 @@ impl PostMortem {
     async fn services(&self) -> &[String] {
         &self.0.services
     }
+    /// Incident keys (PagerDuty incident, alert group) whose events belong to it.
+    async fn incident_refs(&self) -> &[String] {
+        &self.0.incident_refs
+    }
     /// When users started to be affected.
     async fn impact_started_at(&self) -> Option<DateTime<Utc>> {
         self.0.record.impact_started_at
@@ -353,6 +357,9 @@ pub struct PostMortemInput {
     pub severity: Option<Severity>,
     #[graphql(default)]
     pub services: Vec<String>,
+    /// Incident keys (PagerDuty incident, alert group) whose events belong to it.
+    #[graphql(default)]
+    pub incident_refs: Vec<String>,
     pub impact_started_at: Option<DateTime<Utc>>,
     pub detected_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -371,6 +378,7 @@ pub struct PostMortemPatchInput {
     pub status: Option<PostMortemStatus>,
     pub severity: MaybeUndefined<Severity>,
     pub services: Option<Vec<String>>,
+    pub incident_refs: Option<Vec<String>>,
     pub impact_started_at: MaybeUndefined<DateTime<Utc>>,
     pub detected_at: MaybeUndefined<DateTime<Utc>>,
     pub acknowledged_at: MaybeUndefined<DateTime<Utc>>,
@@ -399,6 +407,7 @@ impl PostmortemMutation {
             status: input.status.map(Into::into),
             severity: input.severity.map(Into::into),
             services: input.services,
+            incident_refs: input.incident_refs,
             impact_started_at: input.impact_started_at,
             detected_at: input.detected_at,
             acknowledged_at: input.acknowledged_at,
@@ -407,7 +416,9 @@ impl PostmortemMutation {
             author_id: input.author_id,
             anonymized: input.anonymized,
         };
-        let view = postmortems::create(&caller.state.db, input).await.gql()?;
+        let view = postmortems::create(&caller.state.db, input, &caller.state.prefill)
+            .await
+            .gql()?;
         Ok(PostMortem::new(view))
     }
 
@@ -428,6 +439,7 @@ impl PostmortemMutation {
             status: input.status.map(Into::into),
             severity: Option::from(input.severity).map(|s: Option<Severity>| s.map(Into::into)),
             services: input.services,
+            incident_refs: input.incident_refs,
             impact_started_at: input.impact_started_at.into(),
             detected_at: input.detected_at.into(),
             acknowledged_at: input.acknowledged_at.into(),
@@ -436,9 +448,15 @@ impl PostmortemMutation {
             author_id: input.author_id.into(),
             anonymized: input.anonymized,
         };
-        let view = postmortems::update(&caller.state.db, id, patch, precondition(expected_version))
-            .await
-            .gql()?;
+        let view = postmortems::update(
+            &caller.state.db,
+            id,
+            patch,
+            precondition(expected_version),
+            &caller.state.prefill,
+        )
+        .await
+        .gql()?;
         Ok(PostMortem::new(view))
     }
 

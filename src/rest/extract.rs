@@ -23,17 +23,44 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = body_limit(req);
-        let content_type_ok = is_json(req);
-        let declared = declared_length(req);
-        let payload = payload.take();
+        let body = json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(JsonBody) })
+    }
+}
+
+/// Like [`JsonBody`], for bodies that are optional: no body means `T::default()`.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body(req, payload);
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType);
+            let bytes = body.await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(T::default()));
             }
-            let bytes = read_body(payload, declared, limit).await?;
-            parse_json(&bytes).map(JsonBody)
+            parse_json(&bytes).map(OptionalJsonBody)
         })
+    }
+}
+
+/// The raw bytes of a JSON body, after the content type and size checks.
+fn json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
+    let limit = body_limit(req);
+    let content_type_ok = is_json(req);
+    let declared = declared_length(req);
+    let payload = payload.take();
+    async move {
+        if !content_type_ok {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        read_body(payload, declared, limit).await
     }
 }
 
@@ -59,7 +86,7 @@ fn is_json(req: &HttpRequest) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
-fn declared_length(req: &HttpRequest) -> Option<usize> {
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -4,13 +4,16 @@
 pub mod action_items;
 pub mod calendar;
 pub mod causes;
+pub mod events;
 pub mod extract;
 pub mod health;
+pub mod integrations;
 pub mod people;
 pub mod postmortems;
 pub mod practice;
 pub mod timeline;
 pub mod trackers;
+pub mod webhooks;
 
 use actix_web::{
     HttpRequest, HttpResponse, Route,
@@ -51,6 +54,10 @@ fn ep(method: Method, path: &'static str, handler: fn(Route) -> Route) -> Endpoi
 pub fn endpoints() -> Vec<Endpoint> {
     use Method as M;
     vec![
+        // First: the busiest route, so the router tries one pattern for it, not forty.
+        ep(M::POST, "/webhooks/{integration_id}", |r| {
+            r.to(webhooks::receive)
+        }),
         ep(M::GET, "/healthz", |r| r.to(health::healthz)),
         ep(M::GET, "/readyz", |r| r.to(health::readyz)),
         ep(M::GET, "/metrics", |r| r.to(health::metrics)),
@@ -106,6 +113,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         ep(M::POST, "/api/v1/postmortems/{id}/timeline", |r| {
             r.to(timeline::create)
+        }),
+        ep(M::POST, "/api/v1/postmortems/{id}/timeline/prefill", |r| {
+            r.to(timeline::prefill)
         }),
         ep(
             M::PATCH,
@@ -164,6 +174,23 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::DELETE, "/api/v1/trackers/{id}", |r| {
             r.to(trackers::delete)
         }),
+        ep(M::GET, "/api/v1/integrations", |r| r.to(integrations::list)),
+        ep(M::POST, "/api/v1/integrations", |r| {
+            r.to(integrations::create)
+        }),
+        ep(M::GET, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::get)
+        }),
+        ep(M::PATCH, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::update)
+        }),
+        ep(M::DELETE, "/api/v1/integrations/{id}", |r| {
+            r.to(integrations::delete)
+        }),
+        ep(M::POST, "/api/v1/integrations/{id}/rotate-secret", |r| {
+            r.to(integrations::rotate_secret)
+        }),
+        ep(M::GET, "/api/v1/events", |r| r.to(events::list)),
         ep(M::POST, "/graphql", |r| r.to(crate::graphql::execute)),
         ep(M::GET, "/graphql", |r| {
             r.to(crate::graphql::explore_or_subscribe)

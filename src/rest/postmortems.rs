@@ -32,6 +32,7 @@ pub struct PostmortemOut {
     pub status: PostmortemStatus,
     pub severity: Option<Severity>,
     pub services: Vec<String>,
+    pub incident_refs: Vec<String>,
     pub impact_started_at: Option<DateTime<Utc>>,
     pub detected_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -52,6 +53,7 @@ impl PostmortemOut {
         PostmortemView {
             record: m,
             services,
+            incident_refs,
         }: PostmortemView,
         r: &Redactor,
     ) -> Self {
@@ -62,6 +64,7 @@ impl PostmortemOut {
             status: m.status,
             severity: m.severity,
             services,
+            incident_refs,
             impact_started_at: m.impact_started_at,
             detected_at: m.detected_at,
             acknowledged_at: m.acknowledged_at,
@@ -118,7 +121,7 @@ pub async fn create(
     JsonBody(input): JsonBody<PostmortemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::create(&state.db, input).await?;
+    let view = postmortems::create(&state.db, input, &state.prefill).await?;
     let (id, version) = (view.record.id, view.record.version);
     let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
     Ok(created(
@@ -150,7 +153,14 @@ pub async fn update(
     JsonBody(patch): JsonBody<PostmortemPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    let view = postmortems::update(
+        &state.db,
+        *id,
+        patch,
+        |v| precondition.check(v),
+        &state.prefill,
+    )
+    .await?;
     let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
     Ok(ok_tagged(
         view.record.version,

@@ -19,6 +19,7 @@ use crate::{
     services::{
         anonymity::Redactor,
         page::PageRequest,
+        prefill,
         timeline::{self, EntryIn, EntryPatch},
     },
     startup::AppState,
@@ -119,4 +120,20 @@ pub async fn delete(
     let (id, entry_id) = path.into_inner();
     timeline::delete(&state.db, id, entry_id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Pulls the post-mortem's matching events into its timeline; answers the entries added.
+pub async fn prefill(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.can_write()?;
+    let added = prefill::prefill(&state.db, *id, &state.prefill).await?;
+    let redactor = redactor_for(&state, &user, *id).await?;
+    let added: Vec<TimelineEntryOut> = added
+        .into_iter()
+        .map(|e| TimelineEntryOut::new(e, &redactor))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "added": added })))
 }

@@ -3,20 +3,26 @@
 
 pub mod action_items;
 pub mod anonymity;
+pub mod batch_writer;
 pub mod calendar;
 pub mod causes;
+pub mod delivery_stats;
 pub mod dossier;
+pub mod events;
+pub mod integrations;
 pub mod notify;
 pub mod outbox;
 pub mod page;
 pub mod participants;
 pub mod people;
 pub mod postmortems;
+pub mod prefill;
 pub mod publishing;
 pub mod stats;
 pub mod timeline;
 pub mod tracker_updates;
 pub mod trackers;
+pub mod webhooks;
 
 use std::collections::HashMap;
 

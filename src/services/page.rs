@@ -97,3 +97,25 @@ pub fn parse_uuid_key(key: &str) -> ApiResult<uuid::Uuid> {
     key.parse()
         .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))
 }
+
+/// The key of a list sorted on a time and then an id.
+pub fn time_id_key(at: &chrono::DateTime<chrono::Utc>, id: &uuid::Uuid) -> String {
+    format!("{}|{id}", at.to_rfc3339())
+}
+
+/// Rows after a [`time_id_key`] in `(time, id)` order.
+pub fn after_time_id<T, I>(after: &str, time: T, id: I) -> ApiResult<sea_orm::Condition>
+where
+    T: sea_orm::ColumnTrait,
+    I: sea_orm::ColumnTrait,
+{
+    use sea_orm::Condition;
+    let (at, rest) = split_key(after)?;
+    let at: chrono::DateTime<chrono::Utc> = at
+        .parse()
+        .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))?;
+    let key = parse_uuid_key(rest)?;
+    Ok(Condition::any()
+        .add(time.gt(at))
+        .add(Condition::all().add(time.eq(at)).add(id.gt(key))))
+}

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    ParticipantRole, PostmortemStatus, Severity, participant, postmortem, postmortem_service,
+    ParticipantRole, PostmortemStatus, Severity, participant, postmortem, postmortem_incident_ref,
+    postmortem_service,
 };
 use sea_orm::{
     ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -15,18 +16,19 @@ use serde::Deserialize;
 use super::{
     Problems, begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
-    people, update_versioned,
+    people, prefill, update_versioned,
 };
 use crate::{
     error::{ApiError, ApiResult},
     rest::extract::nullable,
 };
 
-/// A post-mortem with the services it is about.
+/// A post-mortem with the services it is about and its incident references.
 #[derive(Debug, Clone)]
 pub struct PostmortemView {
     pub record: postmortem::Model,
     pub services: Vec<String>,
+    pub incident_refs: Vec<String>,
 }
 
 /// A new post-mortem.
@@ -40,6 +42,10 @@ pub struct PostmortemIn {
     pub severity: Option<Severity>,
     #[serde(default)]
     pub services: Vec<String>,
+    /// Incident ids in the monitoring tools (PagerDuty incident, Alertmanager
+    /// group key, ...): events carrying one as correlation key join the timeline.
+    #[serde(default)]
+    pub incident_refs: Vec<String>,
     pub impact_started_at: Option<DateTime<Utc>>,
     pub detected_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -59,6 +65,7 @@ pub struct PostmortemPatch {
     #[serde(default, deserialize_with = "nullable")]
     pub severity: Option<Option<Severity>>,
     pub services: Option<Vec<String>>,
+    pub incident_refs: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub impact_started_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -88,19 +95,26 @@ pub struct PostmortemFilter {
     pub text: Option<String>,
 }
 
-const MAX_SERVICES: usize = 50;
-
-fn services(p: &mut Problems, raw: &[String]) -> Vec<String> {
+/// A list of names without repeats, each non-empty and at most `max_len` long.
+fn distinct_names(p: &mut Problems, field: &str, raw: &[String], max_len: usize) -> Vec<String> {
+    const MAX_NAMES: usize = 50;
     let mut out: Vec<String> = Vec::new();
     for (i, name) in raw.iter().enumerate() {
-        let field = format!("services.{i}");
-        let name = p.text(&field, name, 100);
+        let name = p.text(&format!("{field}.{i}"), name, max_len);
         if !out.contains(&name) {
             out.push(name);
         }
     }
-    p.check(out.len() <= MAX_SERVICES, "services", "at most 50 services");
+    p.check(out.len() <= MAX_NAMES, field, "at most 50 entries");
     out
+}
+
+fn services(p: &mut Problems, raw: &[String]) -> Vec<String> {
+    distinct_names(p, "services", raw, 100)
+}
+
+fn incident_refs(p: &mut Problems, raw: &[String]) -> Vec<String> {
+    distinct_names(p, "incident_refs", raw, 200)
 }
 
 /// Phase timestamps that cannot be true in any incident: a phase that ends
@@ -141,11 +155,18 @@ fn status_allowed(p: &mut Problems, status: PostmortemStatus) {
     );
 }
 
-pub async fn create(db: &impl TransactionTrait, input: PostmortemIn) -> ApiResult<PostmortemView> {
+/// Creates the post-mortem, then pre-fills its timeline from the events
+/// already stored.
+pub async fn create(
+    db: &(impl TransactionTrait + ConnectionTrait),
+    input: PostmortemIn,
+    cfg: &prefill::Prefill,
+) -> ApiResult<PostmortemView> {
     let mut p = Problems::default();
     let status = input.status.unwrap_or(PostmortemStatus::Draft);
     status_allowed(&mut p, status);
     let service_names = services(&mut p, &input.services);
+    let ref_names = incident_refs(&mut p, &input.incident_refs);
     let at = now();
     let model = postmortem::ActiveModel {
         id: Set(new_id()),
@@ -176,14 +197,14 @@ pub async fn create(db: &impl TransactionTrait, input: PostmortemIn) -> ApiResul
     }
     let record = model.insert(&txn).await?;
     replace_services(&txn, record.id, &service_names).await?;
+    replace_refs(&txn, record.id, &ref_names).await?;
     if let Some(author) = record.author_id {
         ensure_author(&txn, record.id, author).await?;
     }
     txn.commit().await?;
-    Ok(PostmortemView {
-        record,
-        services: service_names,
-    })
+    cfg.names_changed();
+    prefill::prefill(db, record.id, cfg).await?;
+    get(db, record.id).await
 }
 
 /// The author is always a participant, so reviews can tell them from reviewers.
@@ -215,6 +236,29 @@ async fn ensure_author(
             Ok(())
         }
     }
+}
+
+async fn replace_refs(
+    db: &impl ConnectionTrait,
+    postmortem_id: Uuid,
+    refs: &[String],
+) -> ApiResult<()> {
+    postmortem_incident_ref::Entity::delete_many()
+        .filter(postmortem_incident_ref::Column::PostmortemId.eq(postmortem_id))
+        .exec(db)
+        .await?;
+    let rows = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| postmortem_incident_ref::ActiveModel {
+            postmortem_id: Set(postmortem_id),
+            incident_ref: Set(r.clone()),
+            position: Set(i as i32),
+        });
+    postmortem_incident_ref::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 async fn replace_services(
@@ -249,11 +293,44 @@ pub async fn get_record(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<postmo
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<PostmortemView> {
     let record = get_record(db, id).await?;
-    let mut services = services_of(db, &[id]).await?;
-    Ok(PostmortemView {
-        services: services.remove(&id).unwrap_or_default(),
-        record,
-    })
+    Ok(with_lists(db, vec![record]).await?.remove(0))
+}
+
+/// Adds their services and incident references to post-mortems, in two queries.
+async fn with_lists(
+    db: &impl ConnectionTrait,
+    records: Vec<postmortem::Model>,
+) -> ApiResult<Vec<PostmortemView>> {
+    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    let mut services = services_of(db, &ids).await?;
+    let mut refs = incident_refs_of(db, &ids).await?;
+    Ok(records
+        .into_iter()
+        .map(|record| PostmortemView {
+            services: services.remove(&record.id).unwrap_or_default(),
+            incident_refs: refs.remove(&record.id).unwrap_or_default(),
+            record,
+        })
+        .collect())
+}
+
+/// Incident references of several post-mortems in one query.
+pub async fn incident_refs_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<String>>> {
+    let rows = postmortem_incident_ref::Entity::find()
+        .filter(postmortem_incident_ref::Column::PostmortemId.is_in(ids.iter().copied()))
+        .order_by_asc(postmortem_incident_ref::Column::Position)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for row in rows {
+        map.entry(row.postmortem_id)
+            .or_default()
+            .push(row.incident_ref);
+    }
+    Ok(map)
 }
 
 /// Services of several post-mortems in one query.
@@ -273,12 +350,22 @@ pub async fn services_of(
     Ok(map)
 }
 
+/// Applies the patch; when it moves the window or changes the services or
+/// incident references, the timeline is pre-filled again.
 pub async fn update(
-    db: &impl TransactionTrait,
+    db: &(impl TransactionTrait + ConnectionTrait),
     id: Uuid,
     patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    cfg: &prefill::Prefill,
 ) -> ApiResult<PostmortemView> {
+    let renames =
+        patch.services.is_some() || patch.incident_refs.is_some() || patch.status.is_some();
+    let widens = patch.services.is_some()
+        || patch.incident_refs.is_some()
+        || patch.impact_started_at.is_some()
+        || patch.detected_at.is_some()
+        || patch.resolved_at.is_some();
     let txn = begin_write(db).await?;
     let current = get_record(&txn, id).await?;
     check(current.version)?;
@@ -300,6 +387,10 @@ pub async fn update(
         model.severity = Set(severity);
     }
     let new_services = patch.services.as_deref().map(|s| services(&mut p, s));
+    let new_refs = patch
+        .incident_refs
+        .as_deref()
+        .map(|r| incident_refs(&mut p, r));
     macro_rules! set_time {
         ($field:ident) => {
             if let Some(value) = patch.$field {
@@ -330,18 +421,20 @@ pub async fn update(
     if let Some(names) = &new_services {
         replace_services(&txn, id, names).await?;
     }
+    if let Some(refs) = &new_refs {
+        replace_refs(&txn, id, refs).await?;
+    }
     if let Some(author) = record.author_id.filter(|a| Some(*a) != current.author_id) {
         ensure_author(&txn, id, author).await?;
     }
-    let services = match new_services {
-        Some(names) => names,
-        None => services_of(&txn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default(),
-    };
     txn.commit().await?;
-    Ok(PostmortemView { record, services })
+    if renames {
+        cfg.names_changed();
+    }
+    if widens {
+        prefill::prefill(db, record.id, cfg).await?;
+    }
+    get(db, id).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
@@ -404,12 +497,10 @@ pub async fn list(
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     let page = Page::from_rows(rows, page, |r| r.id.to_string());
-    let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
-    let mut services = services_of(db, &ids).await?;
-    Ok(page.map(|record| PostmortemView {
-        services: services.remove(&record.id).unwrap_or_default(),
-        record,
-    }))
+    Ok(Page {
+        items: with_lists(db, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// `LOWER(title) LIKE '%text%' OR LOWER(summary) LIKE ...`, with the
@@ -432,7 +523,7 @@ fn contains_ignoring_case(text: &str) -> Condition {
         .add(lowered(postmortem::Column::Summary).like(pattern()))
 }
 
-/// Several post-mortems by id, with their services, in two queries.
+/// Several post-mortems by id, with their services and references, in three queries.
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
@@ -441,15 +532,9 @@ pub async fn by_ids(
         .filter(postmortem::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let mut services = services_of(db, ids).await?;
-    Ok(records
+    Ok(with_lists(db, records)
+        .await?
         .into_iter()
-        .map(|record| {
-            let view = PostmortemView {
-                services: services.remove(&record.id).unwrap_or_default(),
-                record,
-            };
-            (view.record.id, view)
-        })
+        .map(|view| (view.record.id, view))
         .collect())
 }

@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::timeline_entry;
+use entity::{prefill_tombstone, timeline_entry};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, prelude::*,
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    Problems, new_id, now,
-    page::{Page, PageRequest, parse_uuid_key, split_key},
+    Problems, begin_write, new_id, now,
+    page::{Page, PageRequest, after_time_id, time_id_key},
     postmortems, update_versioned,
 };
 use crate::{
@@ -165,15 +165,28 @@ pub async fn update(
     update_versioned(db, model, timeline_entry::Column::Version, current.version).await
 }
 
-pub async fn delete(db: &impl ConnectionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
-    let result = timeline_entry::Entity::delete_many()
-        .filter(timeline_entry::Column::Id.eq(id))
-        .filter(timeline_entry::Column::PostmortemId.eq(postmortem_id))
-        .exec(db)
+/// Deletes an entry. A pre-filled one leaves a tombstone so that pre-fill
+/// never brings it back.
+pub async fn delete(db: &impl TransactionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let entry = get(&txn, postmortem_id, id).await?;
+    timeline_entry::Entity::delete_by_id(entry.id)
+        .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("timeline entry"));
+    if let Some(event_id) = entry.event_id {
+        prefill_tombstone::Entity::insert(prefill_tombstone::ActiveModel {
+            postmortem_id: Set(postmortem_id),
+            event_id: Set(event_id),
+            created_at: Set(now()),
+        })
+        .on_conflict_do_nothing_on([
+            prefill_tombstone::Column::PostmortemId,
+            prefill_tombstone::Column::EventId,
+        ])
+        .exec_without_returning(&txn)
+        .await?;
     }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -190,20 +203,11 @@ pub async fn list(
         .order_by_asc(C::OccurredAt)
         .order_by_asc(C::Id);
     if let Some(after) = &page.after {
-        let (at, id) = split_key(after)?;
-        let at: DateTime<Utc> = at
-            .parse()
-            .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))?;
-        let id = parse_uuid_key(id)?;
-        query = query.filter(
-            Condition::any()
-                .add(C::OccurredAt.gt(at))
-                .add(Condition::all().add(C::OccurredAt.eq(at)).add(C::Id.gt(id))),
-        );
+        query = query.filter(after_time_id(after, C::OccurredAt, C::Id)?);
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| {
-        format!("{}|{}", r.occurred_at.to_rfc3339(), r.id)
+        time_id_key(&r.occurred_at, &r.id)
     }))
 }
 

@@ -36,6 +36,37 @@ pub struct TrackerUpdate {
     pub changed_by: Option<String>,
 }
 
+impl TrackerUpdate {
+    /// The tracker-neutral change a Jira or GitHub webhook reports; `None` for
+    /// other sources.
+    pub fn from_webhook(update: &crate::ingest::TrackerUpdate) -> Option<Self> {
+        use crate::ingest::{SourceKind, TrackerStatus};
+        let (kind, issue_key) = match update.source {
+            SourceKind::Jira => (TrackerKind::Jira, update.issue_key.clone()),
+            SourceKind::Github => (TrackerKind::Github, update.issue_number?.to_string()),
+            _ => return None,
+        };
+        let status = update.status.map(|s| match s {
+            TrackerStatus::Open => Status::Open,
+            TrackerStatus::InProgress => Status::InProgress,
+            TrackerStatus::Done => Status::Done,
+            TrackerStatus::WontDo => Status::WontDo,
+        });
+        Some(Self {
+            kind,
+            repo: update.repository.clone(),
+            issue_key,
+            status,
+            // Both payloads carry the whole issue: no assignee means unassigned.
+            assignee: Some(update.assignees.first().cloned()),
+            // GitHub issues have no due date; Jira's payload carries the field.
+            due_date: (kind == TrackerKind::Jira).then_some(update.due_date),
+            updated_at: update.updated_at,
+            changed_by: update.changed_by.clone(),
+        })
+    }
+}
+
 /// What [`apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {

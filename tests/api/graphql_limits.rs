@@ -42,6 +42,7 @@ async fn seed(app: &TestApp, count: usize) {
             db,
             serde_json::from_value(json!({"title": format!("Incident {n}"), "services": ["checkout"], "author_id": owner.id}))
                 .unwrap(),
+            &app.state.prefill,
         )
         .await
         .unwrap();

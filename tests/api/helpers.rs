@@ -120,6 +120,7 @@ pub fn test_settings(database_url: String) -> Settings {
             reconcile_interval: Duration::ZERO,
             ..SyncSettings::default()
         },
+        ingest: Default::default(),
     }
 }
 
@@ -297,4 +298,150 @@ pub fn error_fields(problem: &Value) -> Vec<String> {
         .iter()
         .map(|e| e["field"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// A webhook fixture's bytes, unchanged.
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../shared/fixtures/webhooks/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("reading fixture {path}: {e}"))
+}
+
+pub fn hmac_hex(secret: &[u8], parts: &[&[u8]]) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    for part in parts {
+        mac.update(part);
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// An integration as created: its id, webhook path and secret.
+pub struct Hook {
+    pub id: String,
+    pub path: String,
+    pub secret: String,
+}
+
+impl TestApp {
+    pub async fn integration(&self, kind: &str) -> Hook {
+        self.integration_with(json!({ "kind": kind, "name": format!("{kind} hook") }))
+            .await
+    }
+
+    pub async fn integration_with(&self, body: Value) -> Hook {
+        let created = self.create("/api/v1/integrations", body).await;
+        let id = id(&created).to_owned();
+        Hook {
+            path: format!("/webhooks/{id}"),
+            secret: created["secret"].as_str().unwrap().to_owned(),
+            id,
+        }
+    }
+
+    /// POSTs a webhook body with these headers (no JWT).
+    pub async fn deliver(&self, hook: &Hook, headers: &[(&str, String)], body: &[u8]) -> Response {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, hook.path))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Delivers and insists on 202, returning the receipt.
+    pub async fn deliver_ok(&self, hook: &Hook, headers: &[(&str, String)], body: &[u8]) -> Value {
+        let response = self.deliver(hook, headers, body).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Every stored event, oldest first.
+    pub async fn events(&self, query: &str) -> Vec<Value> {
+        let page = self
+            .get_json(&format!("/api/v1/events?limit=200&{query}"))
+            .await;
+        page["items"].as_array().unwrap().clone()
+    }
+}
+
+/// Headers that sign `body` as an integration of `kind` with `secret`.
+pub fn signed(kind: &str, secret: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    let key = secret.as_bytes();
+    let delivery = Uuid::new_v4().to_string();
+    match kind {
+        "pagerduty" => vec![
+            (
+                "X-PagerDuty-Signature",
+                format!("v1={}", hmac_hex(key, &[body])),
+            ),
+            ("X-Webhook-Id", delivery),
+        ],
+        "github" => vec![
+            (
+                "X-Hub-Signature-256",
+                format!("sha256={}", hmac_hex(key, &[body])),
+            ),
+            ("X-GitHub-Delivery", delivery),
+        ],
+        "gitlab" => vec![("X-Gitlab-Token", secret.to_owned())],
+        "jira" => vec![(
+            "X-Hub-Signature",
+            format!("sha256={}", hmac_hex(key, &[body])),
+        )],
+        "sentry" => vec![
+            ("Sentry-Hook-Signature", hmac_hex(key, &[body])),
+            ("Sentry-Hook-Resource", "issue".to_owned()),
+            ("Request-ID", delivery),
+        ],
+        "generic" => vec![(
+            "X-Hindsight-Signature",
+            format!("sha256={}", hmac_hex(key, &[body])),
+        )],
+        _ => vec![("Authorization", format!("Bearer {secret}"))],
+    }
+}
+
+impl TestApp {
+    /// GETs as an admin and insists on 200.
+    pub async fn get_json_as_admin(&self, path: &str) -> Value {
+        let response = self
+            .request(Method::GET, path, Role::Admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// POSTs as an admin (a `null` body sends none) and insists on 200.
+    pub async fn create_ok(&self, path: &str, body: Value) -> Value {
+        let mut request = self.request(Method::POST, path, Role::Admin);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "POST {path} answered {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
 }

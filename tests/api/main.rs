@@ -13,14 +13,19 @@ mod graphql_stats;
 mod graphql_subscription;
 mod health;
 mod helpers;
+mod integrations;
 mod openapi;
 mod people;
 mod postmortems;
 mod practice;
+mod prefill;
 mod timeline_and_causes;
 mod tracker_sync;
 mod tracker_updates;
+mod tracker_webhooks;
 mod trackers;
+mod webhook_fixtures;
+mod webhooks;
 
 /// Jira's OpenAPI description, shared with the client unit tests.
 #[path = "../../src/trackers/tests/schema.rs"]

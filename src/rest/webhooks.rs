@@ -1,0 +1,85 @@
+//! `POST /webhooks/{integration_id}`: deliveries from monitoring tools,
+//! authenticated by the integration's secret instead of a JWT.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::extract::{declared_length, read_body};
+use crate::{
+    error::{ApiError, ApiResult},
+    ingest::Headers,
+    services::webhooks::{Receipt, Receiver, STORED_HEADERS, WebhookRequest},
+    startup::AppState,
+};
+
+/// What a sender is told about its delivery.
+#[derive(Debug, Serialize)]
+pub struct ReceiptOut {
+    pub event_ids: Vec<Uuid>,
+    pub duplicate: bool,
+    pub ignored_reason: Option<String>,
+}
+
+impl From<Receipt> for ReceiptOut {
+    fn from(r: Receipt) -> Self {
+        Self {
+            event_ids: r.event_ids,
+            duplicate: r.duplicate,
+            ignored_reason: r.ignored_reason,
+        }
+    }
+}
+
+fn request_headers(req: &HttpRequest) -> (Headers, serde_json::Value) {
+    let pairs: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let stored: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .filter(|(name, _)| STORED_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone().into()))
+        .collect();
+    (Headers::new(pairs), stored.into())
+}
+
+pub async fn receive(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let Ok(_slot) = state.webhook_slots.try_acquire() else {
+        return Err(ApiError::Unavailable(
+            "too many deliveries at once; retry shortly",
+        ));
+    };
+    // Raw bytes first, with the size limit: the signature covers them exactly.
+    let body = read_body(
+        payload.into_inner(),
+        declared_length(&req),
+        state.settings.body_limit,
+    )
+    .await?;
+    let (headers, stored_headers) = request_headers(&req);
+    let receiver = Receiver {
+        db: &state.db,
+        key: &state.settings.secret_key,
+        prefill: &state.prefill,
+        stats: &state.deliveries,
+        integrations: &state.integrations,
+        writer: state.webhook_writer.as_ref(),
+        metrics: &state.metrics.webhooks,
+    };
+    let request = WebhookRequest {
+        headers,
+        stored_headers,
+        body: body.to_vec(),
+    };
+    let receipt = receiver.receive(*id, request).await?;
+    Ok(HttpResponse::Accepted().json(ReceiptOut::from(receipt)))
+}

@@ -1,0 +1,293 @@
+//! Integrations: the monitoring tools that send webhooks, and their secrets.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use entity::{IntegrationKind, integration};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, prelude::*,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Problems, new_id, now,
+    page::{Page, PageRequest, parse_uuid_key},
+    update_versioned,
+};
+use crate::{
+    config::Secret,
+    crypto,
+    error::{ApiError, ApiResult},
+    ingest::{FieldMapping, SourceKind},
+};
+
+/// Per-integration choices about reading its deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationConfig {
+    /// Which label, tag or JSON pointer names the service; each kind has a default.
+    #[serde(default)]
+    pub service_field: Option<String>,
+    /// Grafana: the header its contact point puts the signing timestamp in.
+    #[serde(default)]
+    pub grafana_timestamp_header: Option<String>,
+}
+
+impl IntegrationConfig {
+    pub fn of(record: &integration::Model) -> Self {
+        serde_json::from_value(record.config.clone()).unwrap_or_default()
+    }
+
+    pub fn mapping(&self) -> FieldMapping {
+        FieldMapping {
+            service_field: self.service_field.clone(),
+        }
+    }
+
+    fn checked(mut self, p: &mut Problems) -> Self {
+        self.service_field =
+            p.optional_text("config.service_field", self.service_field.as_deref(), 200);
+        self.grafana_timestamp_header = p.optional_text(
+            "config.grafana_timestamp_header",
+            self.grafana_timestamp_header.as_deref(),
+            100,
+        );
+        self
+    }
+}
+
+/// A new integration. Tools that generate their own secret (PagerDuty, a
+/// GitLab signing token) pass it in `secret`; otherwise one is generated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationIn {
+    pub kind: IntegrationKind,
+    pub name: String,
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub config: IntegrationConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationPatch {
+    pub name: Option<String>,
+    pub config: Option<IntegrationConfig>,
+}
+
+/// A rotation: the new secret (generated when absent) and how long the old one
+/// keeps working.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationIn {
+    pub secret: Option<String>,
+    pub grace_seconds: Option<u32>,
+}
+
+/// An integration, with its plain secret only right after creation or rotation.
+#[derive(Debug, Clone)]
+pub struct IntegrationView {
+    pub record: integration::Model,
+    pub secret: Option<String>,
+}
+
+pub fn source_kind(kind: IntegrationKind) -> SourceKind {
+    match kind {
+        IntegrationKind::Pagerduty => SourceKind::Pagerduty,
+        IntegrationKind::Alertmanager => SourceKind::Alertmanager,
+        IntegrationKind::Grafana => SourceKind::Grafana,
+        IntegrationKind::Opsgenie => SourceKind::Opsgenie,
+        IntegrationKind::Datadog => SourceKind::Datadog,
+        IntegrationKind::Github => SourceKind::Github,
+        IntegrationKind::Gitlab => SourceKind::Gitlab,
+        IntegrationKind::Jira => SourceKind::Jira,
+        IntegrationKind::Sentry => SourceKind::Sentry,
+        IntegrationKind::Generic => SourceKind::Generic,
+    }
+}
+
+/// A secret a person chose must still be hard to guess.
+fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
+    match secret {
+        Some(secret) => {
+            p.check(
+                (16..=512).contains(&secret.len()) && !secret.contains(char::is_control),
+                "secret",
+                "must be 16 to 512 characters without control characters",
+            );
+            secret
+        }
+        None => crypto::generate_secret(),
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    key: &Secret,
+    input: IntegrationIn,
+) -> ApiResult<IntegrationView> {
+    let mut p = Problems::default();
+    let name = p.text("name", &input.name, 200);
+    let config = input.config.checked(&mut p);
+    let secret = chosen_secret(&mut p, input.secret);
+    p.finish()?;
+    let at = now();
+    let record = integration::ActiveModel {
+        id: Set(new_id()),
+        kind: Set(input.kind),
+        name: Set(name),
+        secret_encrypted: Set(crypto::seal(key, secret.as_bytes())?),
+        previous_secret_encrypted: Set(None),
+        previous_valid_until: Set(None),
+        config: Set(serde_json::to_value(config).map_err(anyhow::Error::from)?),
+        accepted_count: Set(0),
+        duplicate_count: Set(0),
+        rejected_count: Set(0),
+        last_received_at: Set(None),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(IntegrationView {
+        record,
+        secret: Some(secret),
+    })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::Model> {
+    integration::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))
+}
+
+/// Oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: &PageRequest,
+) -> ApiResult<Page<integration::Model>> {
+    let mut query = integration::Entity::find().order_by_asc(integration::Column::Id);
+    if let Some(after) = &page.after {
+        query = query.filter(integration::Column::Id.gt(parse_uuid_key(after)?));
+    }
+    let rows = query.limit(page.fetch()).all(db).await?;
+    Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    patch: IntegrationPatch,
+    check: impl FnOnce(i32) -> ApiResult<()>,
+) -> ApiResult<integration::Model> {
+    let current = get(db, id).await?;
+    check(current.version)?;
+    let mut p = Problems::default();
+    let mut model: integration::ActiveModel = current.clone().into();
+    if let Some(name) = patch.name {
+        model.name = Set(p.text("name", &name, 200));
+    }
+    if let Some(config) = patch.config {
+        let config = config.checked(&mut p);
+        model.config = Set(serde_json::to_value(config).map_err(anyhow::Error::from)?);
+    }
+    p.finish()?;
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(now());
+    update_versioned(db, model, integration::Column::Version, current.version).await
+}
+
+/// Deletes the integration with its deliveries and events; timeline entries
+/// already pre-filled from them stay.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::Model> {
+    let record = get(db, id).await?;
+    integration::Entity::delete_by_id(id).exec(db).await?;
+    Ok(record)
+}
+
+/// Issues a new secret; the current one keeps working for the grace period.
+pub async fn rotate_secret(
+    db: &impl ConnectionTrait,
+    key: &Secret,
+    id: Uuid,
+    input: RotationIn,
+    default_grace: std::time::Duration,
+) -> ApiResult<IntegrationView> {
+    let current = get(db, id).await?;
+    let mut p = Problems::default();
+    let secret = chosen_secret(&mut p, input.secret);
+    p.finish()?;
+    let grace = input
+        .grace_seconds
+        .map_or(default_grace, |s| std::time::Duration::from_secs(s.into()));
+    let at = now();
+    let grace = chrono::Duration::from_std(grace).map_err(anyhow::Error::from)?;
+    let mut model: integration::ActiveModel = current.clone().into();
+    model.previous_secret_encrypted = Set(Some(current.secret_encrypted.clone()));
+    model.previous_valid_until = Set(Some(at + grace));
+    model.secret_encrypted = Set(crypto::seal(key, secret.as_bytes())?);
+    model.version = Set(current.version + 1);
+    model.updated_at = Set(at);
+    let record = update_versioned(db, model, integration::Column::Version, current.version).await?;
+    Ok(IntegrationView {
+        record,
+        secret: Some(secret),
+    })
+}
+
+/// Integrations as the webhook endpoint needs them (kind, secrets, config),
+/// kept for a second so a busy sender does not cost a query per delivery.
+/// Changes made here drop the entry at once; changes made by another replica
+/// are seen within [`CACHE_FOR`].
+#[derive(Default)]
+pub struct IntegrationCache {
+    entries: std::sync::RwLock<HashMap<Uuid, (Instant, integration::Model)>>,
+}
+
+pub const CACHE_FOR: Duration = Duration::from_secs(1);
+
+impl IntegrationCache {
+    pub async fn get(&self, db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::Model> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((at, record)) = entries.get(&id)
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(record.clone());
+        }
+        let record = get(db, id).await?;
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+            entries.insert(id, (Instant::now(), record.clone()));
+        }
+        Ok(record)
+    }
+
+    pub fn forget(&self, id: Uuid) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(&id);
+        }
+    }
+}
+
+/// The secrets a delivery may be signed with at `at`: the current one, and the
+/// previous one while its grace lasts.
+pub fn secrets_at(
+    key: &Secret,
+    record: &integration::Model,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut secrets = vec![crypto::open(key, &record.secret_encrypted)?];
+    if let (Some(previous), Some(until)) = (
+        &record.previous_secret_encrypted,
+        record.previous_valid_until,
+    ) && at < until
+    {
+        secrets.push(crypto::open(key, previous)?);
+    }
+    Ok(secrets)
+}
