@@ -6,8 +6,6 @@ pub mod auth;
 pub mod cli;
 /// Settings from the environment.
 pub mod config;
-/// Secrets at rest (AES-256-GCM) and generated webhook secrets.
-pub mod crypto;
 /// Pure rules of the practice: review findings, phase metrics, anonymization, Markdown.
 pub mod domain;
 /// The API error type and its problem+json rendering.
@@ -18,7 +16,7 @@ pub mod graphql;
 pub mod ingest;
 /// The REST API.
 pub mod rest;
-/// Secrets at rest: AES-256-GCM.
+/// Secrets at rest (AES-256-GCM, bound to their row) and generated webhook secrets.
 pub mod secrets;
 /// Use cases over the database.
 pub mod services;

@@ -1,5 +1,6 @@
-//! Secrets at rest (tracker credentials): AES-256-GCM under `settings.secret_key`,
-//! a random 96-bit nonce per value, stored as base64 of nonce || ciphertext.
+//! Secrets at rest (tracker credentials, webhook secrets): AES-256-GCM under
+//! `settings.secret_key`, a random 96-bit nonce per value, the owning row's id
+//! authenticated with it, stored as base64 of nonce || ciphertext.
 
 use aes_gcm::{
     Aes256Gcm, KeyInit, Nonce,
@@ -55,6 +56,14 @@ pub fn open(key: &Secret, encoded: &str, context: &[u8]) -> anyhow::Result<Vec<u
             },
         )
         .map_err(|_| anyhow!("stored secret does not decrypt: was HINDSIGHT_SECRET_KEY changed?"))
+}
+
+/// A new webhook secret: 32 random bytes as 64 hex characters, which every
+/// sender's secret field accepts.
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use super::{
 };
 use crate::{
     config::Secret,
-    crypto,
     error::{ApiError, ApiResult},
     ingest::{FieldMapping, SourceKind},
+    secrets,
 };
 
 /// Per-integration choices about reading its deliveries.
@@ -120,7 +120,7 @@ fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
             );
             secret
         }
-        None => crypto::generate_secret(),
+        None => secrets::generate(),
     }
 }
 
@@ -135,11 +135,12 @@ pub async fn create(
     let secret = chosen_secret(&mut p, input.secret);
     p.finish()?;
     let at = now();
+    let id = new_id();
     let record = integration::ActiveModel {
-        id: Set(new_id()),
+        id: Set(id),
         kind: Set(input.kind),
         name: Set(name),
-        secret_encrypted: Set(crypto::seal(key, secret.as_bytes())?),
+        secret_encrypted: Set(secrets::seal(key, secret.as_bytes(), id.as_bytes())?),
         previous_secret_encrypted: Set(None),
         previous_valid_until: Set(None),
         config: Set(serde_json::to_value(config).map_err(anyhow::Error::from)?),
@@ -230,7 +231,11 @@ pub async fn rotate_secret(
     let mut model: integration::ActiveModel = current.clone().into();
     model.previous_secret_encrypted = Set(Some(current.secret_encrypted.clone()));
     model.previous_valid_until = Set(Some(at + grace));
-    model.secret_encrypted = Set(crypto::seal(key, secret.as_bytes())?);
+    model.secret_encrypted = Set(secrets::seal(
+        key,
+        secret.as_bytes(),
+        current.id.as_bytes(),
+    )?);
     model.version = Set(current.version + 1);
     model.updated_at = Set(at);
     let record = update_versioned(db, model, integration::Column::Version, current.version).await?;
@@ -281,13 +286,14 @@ pub fn secrets_at(
     record: &integration::Model,
     at: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut secrets = vec![crypto::open(key, &record.secret_encrypted)?];
+    let context = record.id.as_bytes();
+    let mut sealed = vec![secrets::open(key, &record.secret_encrypted, context)?];
     if let (Some(previous), Some(until)) = (
         &record.previous_secret_encrypted,
         record.previous_valid_until,
     ) && at < until
     {
-        secrets.push(crypto::open(key, previous)?);
+        sealed.push(secrets::open(key, previous, context)?);
     }
-    Ok(secrets)
+    Ok(sealed)
 }
