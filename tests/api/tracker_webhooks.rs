@@ -71,6 +71,40 @@ async fn a_jira_issue_updated_webhook_moves_the_item_to_the_issues_status_catego
 }
 
 #[tokio::test]
+async fn a_jira_webhook_closing_the_issue_marks_the_item_done() {
+    let app = spawn_app().await;
+    let jira = jira_server().await;
+    mount_create(&jira, created_issue("OPS-7")).await;
+    jira_tracker(&app, &jira).await;
+    let item = settled(&app, &owned_item(&app, json!({})).await).await;
+    let hook = app.integration("jira").await;
+    // A workflow whose done status is called "Shipped": its category says done.
+    let now = Utc::now();
+    let body = serde_json::to_vec(&json!({
+        "timestamp": now.timestamp_millis(),
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_generic",
+        "user": {"accountId": "acc-alice", "displayName": "Alice Smith"},
+        "issue": {"id": "10001", "key": "OPS-7", "fields": {
+            "summary": "Alert when checkout success rate drops",
+            "status": {"name": "Shipped", "statusCategory": {"id": 3, "key": "done", "name": "Done"}},
+            "assignee": {"accountId": "acc-alice"},
+            "duedate": "2026-12-15",
+            "updated": now.format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()
+        }},
+        "changelog": {"items": [{"field": "status", "fromString": "In Progress", "toString": "Shipped"}]}
+    }))
+    .unwrap();
+    app.deliver_ok(&hook, &signed("jira", &hook.secret, &body), &body)
+        .await;
+    let after = app
+        .get_json(&format!("/api/v1/action-items/{}", id(&item)))
+        .await;
+    assert_eq!(after["status"], "done");
+    assert!(after["completed_at"].is_string());
+}
+
+#[tokio::test]
 async fn a_github_issues_closed_webhook_marks_the_item_done() {
     let app = spawn_app().await;
     let github = wiremock::MockServer::start().await;
