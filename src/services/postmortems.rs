@@ -122,7 +122,8 @@ fn incident_refs(p: &mut Problems, raw: &[String]) -> Vec<String> {
 /// ordering (acknowledged before detected, ...) is left to the review, which
 /// flags it without refusing the write.
 fn impossible_phases(p: &mut Problems, m: &postmortem::ActiveModel) {
-    let get = |v: &sea_orm::ActiveValue<Option<DateTime<Utc>>>| v.clone().unwrap();
+    // Every field is set or unchanged here; a field left unset reads as empty.
+    let get = |v: &sea_orm::ActiveValue<Option<DateTime<Utc>>>| v.try_as_ref().copied().flatten();
     let impact = get(&m.impact_started_at);
     let resolved = get(&m.resolved_at);
     let phases = [
@@ -324,13 +325,9 @@ pub async fn incident_refs_of(
         .order_by_asc(postmortem_incident_ref::Column::Position)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for row in rows {
-        map.entry(row.postmortem_id)
-            .or_default()
-            .push(row.incident_ref);
-    }
-    Ok(map)
+    Ok(by_postmortem(
+        rows.into_iter().map(|r| (r.postmortem_id, r.incident_ref)),
+    ))
 }
 
 /// Services of several post-mortems in one query.
@@ -343,11 +340,18 @@ pub async fn services_of(
         .order_by_asc(postmortem_service::Column::Position)
         .all(db)
         .await?;
+    Ok(by_postmortem(
+        rows.into_iter().map(|r| (r.postmortem_id, r.service)),
+    ))
+}
+
+/// Groups ordered `(post-mortem, value)` rows into each post-mortem's list.
+fn by_postmortem(rows: impl Iterator<Item = (Uuid, String)>) -> HashMap<Uuid, Vec<String>> {
     let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for row in rows {
-        map.entry(row.postmortem_id).or_default().push(row.service);
+    for (postmortem_id, value) in rows {
+        map.entry(postmortem_id).or_default().push(value);
     }
-    Ok(map)
+    map
 }
 
 /// Applies the patch; when it moves the window or changes the services or
