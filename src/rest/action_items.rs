@@ -9,14 +9,14 @@ use uuid::Uuid;
 use super::{
     QueryParams, created,
     extract::{JsonBody, Precondition},
-    ok_tagged, redactor_for, redactors_for,
+    ok_tagged, redactor_for,
 };
 use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
         action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
-        anonymity::Redactor,
+        anonymity::{self, Redactor},
         page::PageRequest,
     },
     startup::AppState,
@@ -108,7 +108,9 @@ async fn respond_list(
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let today = Utc::now().date_naive();
     let list = action_items::list(&state.db, &filter, today, &page).await?;
-    let redactors = redactors_for(state, user, list.items.iter().map(|i| i.postmortem_id)).await?;
+    let ids = list.items.iter().map(|i| i.postmortem_id);
+    let redactors =
+        anonymity::redactors_by_id(&state.db, super::audience(state, user), ids).await?;
     Ok(HttpResponse::Ok().json(list.map(|item| {
         let redactor = &redactors[&item.postmortem_id];
         ActionItemOut::new(item, redactor)

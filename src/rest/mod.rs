@@ -22,8 +22,6 @@ use actix_web::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use std::collections::HashMap;
-
 use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult},
@@ -297,24 +295,6 @@ pub async fn redactor_for(
 ) -> ApiResult<Redactor> {
     let pm = get_record(&state.db, postmortem_id).await?;
     anonymity::redactor(&state.db, audience(state, user), &pm).await
-}
-
-/// Redactors for the post-mortems a page of items belongs to.
-pub async fn redactors_for(
-    state: &AppState,
-    user: &AuthUser,
-    postmortem_ids: impl IntoIterator<Item = uuid::Uuid>,
-) -> ApiResult<HashMap<uuid::Uuid, Redactor>> {
-    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-    let mut ids: Vec<uuid::Uuid> = postmortem_ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let records = entity::postmortem::Entity::find()
-        .filter(entity::postmortem::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?;
-    let refs: Vec<&entity::postmortem::Model> = records.iter().collect();
-    anonymity::redactors(&state.db, audience(state, user), &refs).await
 }
 
 /// 200 with the resource's `ETag`.

@@ -260,6 +260,23 @@ pub async fn redactor(
     })
 }
 
+/// Redactors for the post-mortems a page of their parts belongs to.
+pub async fn redactors_by_id(
+    db: &impl ConnectionTrait,
+    audience: Audience,
+    postmortem_ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<HashMap<Uuid, Redactor>> {
+    let mut ids: Vec<Uuid> = postmortem_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let records = postmortem::Entity::find()
+        .filter(postmortem::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let refs: Vec<&postmortem::Model> = records.iter().collect();
+    redactors(db, audience, &refs).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
