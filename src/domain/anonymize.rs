@@ -1,6 +1,8 @@
 //! Stable pseudonyms per post-mortem ("Engineer A"), descriptions that keep the signal
 //! anonymizing would lose (team, role, tenure), and scrubbing of names from prose.
 
+use std::{borrow::Cow, collections::HashSet};
+
 use chrono::NaiveDate;
 
 use super::text::{Token, TokenKind, tokenize};
@@ -80,6 +82,21 @@ impl Entry {
 /// The pseudonyms of one post-mortem's people.
 pub struct Pseudonyms {
     entries: Vec<Entry>,
+    /// Every lower-cased word, e-mail or login that can start a match: most
+    /// text names nobody, and one look-up per token tells so.
+    keys: HashSet<String>,
+}
+
+/// Lower case, without copying text that already is.
+fn lower(word: &str) -> Cow<'_, str> {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(word.to_lowercase())
+    }
 }
 
 /// `Alice's` -> (`Alice`, `'s`): the name part of a token and the possessive after it.
@@ -99,13 +116,26 @@ impl Pseudonyms {
         let author = people.iter().filter(|p| Some(p.id.as_str()) == author_id);
         let others = people.iter().filter(|p| Some(p.id.as_str()) != author_id);
         let mut entries: Vec<Entry> = Vec::new();
+        let mut seen = HashSet::new();
         for profile in author.chain(others) {
-            if entries.iter().all(|e| e.profile.id != profile.id) {
+            if seen.insert(profile.id.as_str()) {
                 let label = pseudonym_label(entries.len());
                 entries.push(Entry::new(profile.clone(), label));
             }
         }
-        Pseudonyms { entries }
+        let keys = entries
+            .iter()
+            .flat_map(|e| {
+                let first = e.full_name.first().filter(|_| e.full_name.len() >= 2);
+                first
+                    .into_iter()
+                    .chain(&e.name_parts)
+                    .chain(&e.email)
+                    .chain(&e.login)
+                    .cloned()
+            })
+            .collect();
+        Pseudonyms { entries, keys }
     }
 
     /// The pseudonym of a person: "Engineer B".
@@ -145,11 +175,23 @@ impl Pseudonyms {
         let tokens = tokenize(text);
         // Lowered once here rather than once per person compared (GraphQL scrubs
         // thousands of texts per dashboard page).
-        let lowered: Vec<String> = tokens.iter().map(|t| t.text(text).to_lowercase()).collect();
+        let lowered: Vec<Cow<'_, str>> = tokens.iter().map(|t| lower(t.text(text))).collect();
+        let may_name: Vec<bool> = tokens
+            .iter()
+            .zip(&lowered)
+            .map(|(token, word)| self.may_name(token.kind, word))
+            .collect();
+        if !may_name.contains(&true) {
+            return text.to_owned();
+        }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         let mut i = 0;
         while i < tokens.len() {
+            if !may_name[i] {
+                i += 1;
+                continue;
+            }
             let (consumed, label) = match self.full_name_at(text, &tokens, &lowered, i) {
                 Some(found) => found,
                 None => match self.single_at(tokens[i], &lowered[i]) {
@@ -171,12 +213,25 @@ impl Pseudonyms {
         out
     }
 
+    /// Whether a token could start a name, an e-mail or a handle of someone
+    /// here: a full name starts with its first word; anything else is one token.
+    fn may_name(&self, kind: TokenKind, word: &str) -> bool {
+        match kind {
+            TokenKind::Word => {
+                self.keys.contains(word) || self.keys.contains(split_possessive(word).0)
+            }
+            TokenKind::Email => self.keys.contains(word),
+            TokenKind::Handle => self.keys.contains(word.trim_start_matches('@')),
+            TokenKind::Punct => false,
+        }
+    }
+
     /// A display name of two words or more written out in full, starting at token `i`.
     fn full_name_at(
         &self,
         text: &str,
         tokens: &[Token],
-        lowered: &[String],
+        lowered: &[Cow<'_, str>],
         i: usize,
     ) -> Option<(usize, String)> {
         self.entries

@@ -90,6 +90,11 @@ impl Loaders {
         Ok(())
     }
 
+    /// The directory if this request has read it already.
+    pub fn loaded_directory(&self) -> Option<&Arc<Directory>> {
+        self.directory.get()
+    }
+
     /// The people directory, read on first use (one query per request).
     pub async fn directory(&self) -> async_graphql::Result<Arc<Directory>> {
         let directory = self

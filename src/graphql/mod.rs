@@ -6,6 +6,7 @@ mod action_items;
 mod error;
 mod loaders;
 mod people;
+mod plain;
 mod postmortems;
 mod practice;
 mod stats;

@@ -15,6 +15,7 @@ use super::{
     error::GraphqlResult,
     loaders::Wants,
     page_cost,
+    plain::PlainList,
     practice::{Metrics, Review},
     precondition,
     types::{
@@ -152,34 +153,42 @@ impl PostMortem {
 
     /// What happened, in order. `first` entries (default 50).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
-    async fn timeline(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<TimelineEntry>> {
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<PlainList<TimelineEntry>> {
         let limit = Caller::get(ctx)?.page_size(first)?;
         let (entries, redactor) = futures_util::try_join!(
             Caller::loaders(ctx)?.timeline.load_one(self.0.record.id),
             self.redactor(ctx),
         )?;
-        Ok(entries
-            .unwrap_or_default()
-            .iter()
-            .take(limit)
-            .map(|e| TimelineEntry(e.clone(), redactor.clone()))
-            .collect())
+        Ok(PlainList(
+            entries
+                .unwrap_or_default()
+                .iter()
+                .take(limit)
+                .map(|e| TimelineEntry(e.clone(), redactor.clone()))
+                .collect(),
+        ))
     }
 
     /// Contributing causes, optionally of one area.
     #[graphql(complexity = "page_cost(None, child_complexity)")]
-    async fn causes(&self, ctx: &Context<'_>, area: Option<CauseArea>) -> Result<Vec<Cause>> {
+    async fn causes(&self, ctx: &Context<'_>, area: Option<CauseArea>) -> Result<PlainList<Cause>> {
         let (causes, redactor) = futures_util::try_join!(
             Caller::loaders(ctx)?.causes.load_one(self.0.record.id),
             self.redactor(ctx),
         )?;
         let area = area.map(entity::CauseArea::from);
-        Ok(causes
-            .unwrap_or_default()
-            .iter()
-            .filter(|c| area.is_none_or(|a| a == c.area))
-            .map(|c| Cause(c.clone(), redactor.clone()))
-            .collect())
+        Ok(PlainList(
+            causes
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| area.is_none_or(|a| a == c.area))
+                .map(|c| Cause(c.clone(), redactor.clone()))
+                .collect(),
+        ))
     }
 
     /// Contributing causes grouped by area.
@@ -194,7 +203,11 @@ impl PostMortem {
 
     /// The commitments that came out of it. `first` items (default 50).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
-    async fn action_items(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<ActionItem>> {
+    async fn action_items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<PlainList<ActionItem>> {
         let limit = Caller::get(ctx)?.page_size(first)?;
         let (items, redactor) = futures_util::try_join!(
             Caller::loaders(ctx)?
@@ -202,28 +215,32 @@ impl PostMortem {
                 .load_one(self.0.record.id),
             self.redactor(ctx),
         )?;
-        Ok(items
-            .unwrap_or_default()
-            .iter()
-            .take(limit)
-            .map(|i| ActionItem(i.clone(), redactor.clone()))
-            .collect())
+        Ok(PlainList(
+            items
+                .unwrap_or_default()
+                .iter()
+                .take(limit)
+                .map(|i| ActionItem(i.clone(), redactor.clone()))
+                .collect(),
+        ))
     }
 
     /// Who wrote, reviewed and took part.
     #[graphql(complexity = "page_cost(None, child_complexity)")]
-    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participant>> {
+    async fn participants(&self, ctx: &Context<'_>) -> Result<PlainList<Participant>> {
         let (participants, redactor) = futures_util::try_join!(
             Caller::loaders(ctx)?
                 .participants
                 .load_one(self.0.record.id),
             self.redactor(ctx),
         )?;
-        Ok(participants
-            .unwrap_or_default()
-            .iter()
-            .map(|p| Participant(p.clone(), redactor.clone()))
-            .collect())
+        Ok(PlainList(
+            participants
+                .unwrap_or_default()
+                .iter()
+                .map(|p| Participant(p.clone(), redactor.clone()))
+                .collect(),
+        ))
     }
 
     /// Phase durations and where causes and action items fall, as `GET

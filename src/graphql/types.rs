@@ -3,12 +3,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ContextSelectionSet, Enum, Object, Positioned, Result, SimpleObject, Value,
+    parser::types::Field,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{action_item, cause, participant, person, timeline_entry};
 use uuid::Uuid;
 
-use super::{Caller, postmortems::PostMortem};
+use super::{
+    Caller,
+    plain::{Plain, PlainList, enumeration, leaf, nested, optional_leaf, optional_text, text},
+    postmortems::PostMortem,
+};
 use crate::services::anonymity::Redactor;
 
 macro_rules! remote_enum {
@@ -113,6 +120,28 @@ impl TimelineEntry {
     }
 }
 
+impl Plain for TimelineEntry {
+    fn field(&self, field: &Positioned<Field>, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let e = &self.0;
+        Some(match field.node.name.node.as_str() {
+            "id" => leaf(&e.id),
+            "postmortemId" => leaf(&e.postmortem_id),
+            "occurredAt" => leaf(&e.occurred_at),
+            "kind" => text(&e.kind),
+            "source" => text(&e.source),
+            "title" => Value::String(self.1.text(&e.title)),
+            "description" => Value::String(self.1.text(&e.description)),
+            "link" => optional_text(e.link.as_deref()),
+            "service" => optional_text(e.service.as_deref()),
+            "eventId" => optional_leaf(e.event_id.as_ref()),
+            "version" => leaf(&e.version),
+            "createdAt" => leaf(&e.created_at),
+            "updatedAt" => leaf(&e.updated_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A contributing cause, in one of the three areas.
 pub struct Cause(pub cause::Model, pub Arc<Redactor>);
 
@@ -141,34 +170,41 @@ impl Cause {
     }
 }
 
+impl Plain for Cause {
+    fn field(&self, field: &Positioned<Field>, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let c = &self.0;
+        Some(match field.node.name.node.as_str() {
+            "id" => leaf(&c.id),
+            "postmortemId" => leaf(&c.postmortem_id),
+            "area" => enumeration(CauseArea::from(c.area)),
+            "description" => Value::String(self.1.text(&c.description)),
+            "version" => leaf(&c.version),
+            "createdAt" => leaf(&c.created_at),
+            "updatedAt" => leaf(&c.updated_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A post-mortem's causes by area. Each area should hold more than one: no
 /// incident has a single cause.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct CausesByArea {
-    pub prevention: Vec<Cause>,
-    pub detection: Vec<Cause>,
-    pub mitigation: Vec<Cause>,
+    pub prevention: PlainList<Cause>,
+    pub detection: PlainList<Cause>,
+    pub mitigation: PlainList<Cause>,
 }
 
 impl CausesByArea {
     pub fn new(causes: &[cause::Model], redactor: &Arc<Redactor>) -> Self {
-        let mut by_area = Self {
-            prevention: Vec::new(),
-            detection: Vec::new(),
-            mitigation: Vec::new(),
-        };
+        let mut by_area = Self::default();
         for cause in causes {
-            match cause.area {
-                entity::CauseArea::Prevention => by_area
-                    .prevention
-                    .push(Cause(cause.clone(), redactor.clone())),
-                entity::CauseArea::Detection => by_area
-                    .detection
-                    .push(Cause(cause.clone(), redactor.clone())),
-                entity::CauseArea::Mitigation => by_area
-                    .mitigation
-                    .push(Cause(cause.clone(), redactor.clone())),
-            }
+            let list = match cause.area {
+                entity::CauseArea::Prevention => &mut by_area.prevention,
+                entity::CauseArea::Detection => &mut by_area.detection,
+                entity::CauseArea::Mitigation => &mut by_area.mitigation,
+            };
+            list.0.push(Cause(cause.clone(), redactor.clone()));
         }
         by_area
     }
@@ -229,7 +265,7 @@ impl ActionItem {
     }
     /// Open or in progress, with a due date before today (UTC).
     async fn overdue(&self) -> bool {
-        !self.0.status.is_closed() && self.0.due_date.is_some_and(|d| d < Utc::now().date_naive())
+        overdue(&self.0)
     }
     /// The tracker it is synced to.
     async fn tracker_id(&self) -> Option<Uuid> {
@@ -268,6 +304,53 @@ impl ActionItem {
     }
 }
 
+impl Plain for ActionItem {
+    fn field(&self, field: &Positioned<Field>, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let i = &self.0;
+        Some(match field.node.name.node.as_str() {
+            "id" => leaf(&i.id),
+            "postmortemId" => leaf(&i.postmortem_id),
+            "causeId" => optional_leaf(i.cause_id.as_ref()),
+            "area" => i
+                .area
+                .map_or(Value::Null, |a| enumeration(CauseArea::from(a))),
+            "title" => Value::String(self.1.text(&i.title)),
+            "description" => Value::String(self.1.text(&i.description)),
+            "ownerId" => optional_leaf(i.owner_id.as_ref()),
+            "ownerName" => i
+                .owner_id
+                .and_then(|o| self.1.person(o))
+                .map_or(Value::Null, Value::String),
+            "owner" => {
+                let owner = Person::loaded(ctx, i.owner_id, &self.1)?;
+                nested(owner.as_ref(), field, ctx)?
+            }
+            "dueDate" => optional_leaf(i.due_date.as_ref()),
+            "priority" => i
+                .priority
+                .map_or(Value::Null, |p| enumeration(Priority::from(p))),
+            "status" => enumeration(ActionItemStatus::from(i.status)),
+            "overdue" => Value::Boolean(overdue(i)),
+            "trackerId" => optional_leaf(i.tracker_id.as_ref()),
+            "externalKey" => optional_text(i.external_key.as_deref()),
+            "externalUrl" => optional_text(i.external_url.as_deref()),
+            "syncState" => enumeration(SyncState::from(i.sync_state)),
+            "lastSyncError" => optional_text(i.last_sync_error.as_deref()),
+            "recurrence" => optional_text(i.recurrence.as_deref()),
+            "completedAt" => optional_leaf(i.completed_at.as_ref()),
+            "version" => leaf(&i.version),
+            "createdAt" => leaf(&i.created_at),
+            "updatedAt" => leaf(&i.updated_at),
+            _ => return None,
+        })
+    }
+}
+
+/// Open or in progress, with a due date before today (UTC).
+fn overdue(item: &action_item::Model) -> bool {
+    !item.status.is_closed() && item.due_date.is_some_and(|d| d < Utc::now().date_naive())
+}
+
 /// A person who owns action items, writes or reviews post-mortems. Inside a
 /// post-mortem, a reader who may not see names (viewers always, editors when
 /// it is anonymized) gets a pseudonym as `displayName` ("Engineer B, sre,
@@ -296,10 +379,34 @@ impl Person {
             return Ok(None);
         };
         let directory = Caller::loaders(ctx)?.directory().await?;
-        Ok(directory.get(id).map(|model| Self {
+        Ok(directory
+            .get(id)
+            .map(|model| Self::seen_through(model, redactor)))
+    }
+
+    /// [`Person::in_postmortem`] without waiting: `None` when the request has
+    /// not read the directory yet.
+    fn loaded(
+        ctx: &ContextSelectionSet<'_>,
+        id: Option<Uuid>,
+        redactor: &Arc<Redactor>,
+    ) -> Option<Option<Self>> {
+        let Some(id) = id else {
+            return Some(None);
+        };
+        let directory = ctx.data::<Caller>().ok()?.loaders.loaded_directory()?;
+        Some(
+            directory
+                .get(id)
+                .map(|model| Self::seen_through(model, redactor)),
+        )
+    }
+
+    fn seen_through(model: &person::Model, redactor: &Arc<Redactor>) -> Self {
+        Self {
             model: model.clone(),
             redactor: Some(redactor.clone()).filter(|r| r.is_anonymizing()),
-        }))
+        }
     }
 
     fn named_or_none<'a>(&self, value: Option<&'a str>) -> Option<&'a str> {
@@ -314,10 +421,7 @@ impl Person {
     }
     /// The name, or the pseudonym with team, role and tenure.
     async fn display_name(&self) -> String {
-        match &self.redactor {
-            Some(r) => r.person(self.model.id).unwrap_or_default(),
-            None => self.model.display_name.clone(),
-        }
+        self.display_name_value()
     }
     /// Null for readers who may not see names.
     async fn email(&self) -> Option<&str> {
@@ -356,6 +460,37 @@ impl Person {
     }
 }
 
+impl Person {
+    fn display_name_value(&self) -> String {
+        match &self.redactor {
+            Some(r) => r.person(self.model.id).unwrap_or_default(),
+            None => self.model.display_name.clone(),
+        }
+    }
+}
+
+impl Plain for Person {
+    fn field(&self, field: &Positioned<Field>, _: &ContextSelectionSet<'_>) -> Option<Value> {
+        let p = &self.model;
+        Some(match field.node.name.node.as_str() {
+            "id" => leaf(&p.id),
+            "displayName" => Value::String(self.display_name_value()),
+            "email" => optional_text(self.named_or_none(Some(&p.email))),
+            "team" => optional_text(p.team.as_deref()),
+            "roleTitle" => optional_text(p.role_title.as_deref()),
+            "joinedOn" => optional_leaf(p.joined_on.as_ref().filter(|_| self.redactor.is_none())),
+            "jiraAccountId" => optional_text(self.named_or_none(p.jira_account_id.as_deref())),
+            "githubLogin" => optional_text(self.named_or_none(p.github_login.as_deref())),
+            "gitlabUserId" => optional_text(self.named_or_none(p.gitlab_user_id.as_deref())),
+            "linearUserId" => optional_text(self.named_or_none(p.linear_user_id.as_deref())),
+            "version" => leaf(&p.version),
+            "createdAt" => leaf(&p.created_at),
+            "updatedAt" => leaf(&p.updated_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A person's part in a post-mortem.
 pub struct Participant(pub participant::Model, pub Arc<Redactor>);
 
@@ -377,5 +512,25 @@ impl Participant {
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         Person::in_postmortem(ctx, Some(self.0.person_id), &self.1).await
+    }
+}
+
+impl Plain for Participant {
+    fn field(&self, field: &Positioned<Field>, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        let p = &self.0;
+        Some(match field.node.name.node.as_str() {
+            "personId" => leaf(&p.person_id),
+            "name" => self
+                .1
+                .person(p.person_id)
+                .map_or(Value::Null, Value::String),
+            "role" => enumeration(ParticipantRole::from(p.role)),
+            "addedAt" => leaf(&p.created_at),
+            "person" => {
+                let person = Person::loaded(ctx, Some(p.person_id), &self.1)?;
+                nested(person.as_ref(), field, ctx)?
+            }
+            _ => return None,
+        })
     }
 }

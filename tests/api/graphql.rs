@@ -169,6 +169,74 @@ async fn one_query_returns_a_page_of_postmortems_with_everything_nested() {
     assert_eq!(missing["postmortem"], Value::Null);
 }
 
+/// Lists of plain objects are answered without a resolver per field; asking a
+/// field twice sends a list through the ordinary resolvers. Both must give the
+/// same answer, aliases, fragments and `__typename` included, for every role.
+#[tokio::test]
+async fn nested_lists_answer_aliases_fragments_and_typename_like_the_ordinary_resolvers() {
+    let app = spawn_app().await;
+    let pm = recorded_incident(&app).await;
+    let query = |twice: &str| {
+        format!(
+            r#"query($id: UUID!) {{ postmortem(id: $id) {{
+              timeline {{ __typename what: title ...Entry ... on TimelineEntry {{ occurredAt }} {twice} }}
+              actionItems {{ __typename title overdue owner {{ __typename displayName ...Who }} {twice} }}
+              participants {{ name role person {{ displayName email }} {twice} }}
+              causesByArea {{ detection {{ area description {twice} }} }}
+            }} }}
+            fragment Entry on TimelineEntry {{ kind source description }}
+            fragment Who on Person {{ team email joinedOn }}"#
+        )
+    };
+    for role in [Role::Viewer, Role::Editor, Role::Admin] {
+        let vars = json!({"id": pm["id"]});
+        let plain = app.graphql_data(role, &query(""), vars.clone()).await;
+        let ordinary = app
+            .graphql_data(role, &query("__typename __typename"), vars)
+            .await;
+        let strip = |mut v: Value| {
+            let node = &mut v["postmortem"];
+            for list in ["timeline", "actionItems", "participants"] {
+                for item in node[list].as_array_mut().unwrap() {
+                    item.as_object_mut().unwrap().remove("__typename");
+                }
+            }
+            for cause in node["causesByArea"]["detection"].as_array_mut().unwrap() {
+                cause.as_object_mut().unwrap().remove("__typename");
+            }
+            v
+        };
+        assert_eq!(strip(plain.clone()), strip(ordinary), "{role:?}");
+        let node = &plain["postmortem"];
+        let entry = &node["timeline"][0];
+        assert_eq!(entry["__typename"], "TimelineEntry");
+        assert_eq!(entry["what"], "Deployed orders 2.14");
+        assert_eq!(entry["kind"], "deploy.succeeded");
+        assert!(
+            entry["occurredAt"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-20T09:58:00")
+        );
+        let owner = &node["actionItems"][0]["owner"];
+        assert_eq!(owner["__typename"], "Person");
+        assert_eq!(owner["team"], "sre");
+        if role == Role::Viewer {
+            assert!(
+                owner["displayName"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Engineer ")
+            );
+            assert_eq!(owner["email"], Value::Null);
+        } else {
+            assert_eq!(owner["displayName"], "Bob Jones");
+            assert_eq!(owner["email"], "bob@example.com");
+        }
+        assert_eq!(node["causesByArea"]["detection"][0]["area"], "DETECTION");
+    }
+}
+
 #[tokio::test]
 async fn postmortems_page_newest_first_across_pages_with_first_and_after() {
     let app = spawn_app().await;
