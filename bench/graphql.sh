@@ -3,7 +3,9 @@
 # timeline entries, 4 causes, 5 action items each), serves them with the release
 # binary, and sends the dashboard query (first 50 post-mortems with everything
 # nested, plus MTTx by service) from 8 concurrent clients with wrk on loopback.
-# Prints requests/s, latency percentiles and SQL statements per request.
+# Prints requests/s, latency percentiles, SQL statements and CPU per request,
+# first with every request worked out (answer cache off), then as served by
+# default (a repeated query answered from memory while the data is unchanged).
 # Usage: bench/graphql.sh [seconds=15] [role=viewer]
 #   BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must
 #   be allowed to create databases; `hindsight_bench` is dropped and recreated.
@@ -35,9 +37,6 @@ start=$(date +%s.%N)
 psql "$HINDSIGHT_DATABASE_URL" -q -v ON_ERROR_STOP=1 -f bench/graphql_seed.sql
 echo "seeded in $(echo "$(date +%s.%N) - $start" | bc) s"
 
-"$bin" serve 2>"$work/server.log" &
-server=$!
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
 export TOKEN=$("$bin" token --role "$role" --sub bench@example.com --ttl 1h)
 
 python3 - "$work/body.json" <<'PY'
@@ -76,6 +75,13 @@ wrk.body = io.open("$work/body.json"):read("*a")
 LUA
 
 url="http://127.0.0.1:$port/graphql"
+start_server() {
+  [ -n "$server" ] && { kill "$server"; wait "$server" 2>/dev/null || true; }
+  HINDSIGHT_GRAPHQL_CACHE_BYTES=$1 "$bin" serve 2>"$work/server.log" &
+  server=$!
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+}
+start_server 0
 curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   --data @"$work/body.json" "$url" -o "$work/answer.json"
 python3 - "$work/answer.json" <<'PY'
@@ -92,20 +98,34 @@ print(f"one answer: {len(nodes)} post-mortems, "
 PY
 
 statements() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^hindsight_db_statements_total/ {print $2}'; }
-# CPU seconds the server has used: on a shared machine, a steadier figure than latency.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server/stat"; }
-sequential=$(for _ in $(seq 20); do
-  curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' --data @"$work/body.json" "$url"
-done | sort -n | sed -n '10p')
-echo "one client, one request at a time: median $(echo "$sequential * 1000" | bc) ms"
-wrk -t2 -c8 -d3s -s "$work/post.lua" "$url" >/dev/null # warm-up
-before=$(statements)
-cpu_before=$(cpu)
-wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/post.lua" "$url" | tee "$work/wrk.txt"
-after=$(statements)
-cpu_after=$(cpu)
-requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
-echo "SQL statements per request: $(echo "scale=2; ($after - $before) / $requests" | bc)"
-echo "server CPU per request: $(echo "scale=2; ($cpu_after - $cpu_before) * 1000 / $requests" | bc) ms"
-echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU seconds a process has used: on a shared machine, a steadier figure than latency.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+postgres_cpu() {
+  local total=0
+  for p in $(pgrep -f "postgres: .* $db "); do total=$(echo "$total + $(cpu "$p")" | bc); done
+  echo "$total"
+}
+measure() {
+  echo "== $1"
+  sequential=$(for _ in $(seq 20); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" \
+      -H 'Content-Type: application/json' --data @"$work/body.json" "$url"
+  done | sort -n | sed -n '10p')
+  echo "one client, one request at a time: median $(echo "$sequential * 1000" | bc) ms"
+  wrk -t2 -c8 -d3s -s "$work/post.lua" "$url" >/dev/null # warm-up
+  before=$(statements)
+  cpu_before=$(cpu "$server")
+  pg_before=$(postgres_cpu)
+  wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/post.lua" "$url" | tee "$work/wrk.txt"
+  after=$(statements)
+  cpu_after=$(cpu "$server")
+  pg_after=$(postgres_cpu)
+  requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+  echo "SQL statements per request: $(echo "scale=2; ($after - $before) / $requests" | bc)"
+  echo "server CPU per request: $(echo "scale=2; ($cpu_after - $cpu_before) * 1000 / $requests" | bc) ms"
+  echo "PostgreSQL CPU per request: $(echo "scale=2; ($pg_after - $pg_before) * 1000 / $requests" | bc) ms"
+  echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+measure "every request worked out (HINDSIGHT_GRAPHQL_CACHE_BYTES=0)"
+start_server $((64 << 20))
+measure "repeated query answered from memory while the data is unchanged (default)"

@@ -72,6 +72,9 @@ pub struct GraphqlSettings {
     pub max_page_size: usize,
     /// Whether `__schema` / `__type` are answered (`HINDSIGHT_GRAPHQL_INTROSPECTION`).
     pub introspection: bool,
+    /// Memory for answers to repeated queries, kept until the database
+    /// changes (`HINDSIGHT_GRAPHQL_CACHE_BYTES`; 0 turns it off).
+    pub cache_bytes: usize,
 }
 
 impl Default for GraphqlSettings {
@@ -81,6 +84,7 @@ impl Default for GraphqlSettings {
             max_complexity: 250_000,
             max_page_size: 100,
             introspection: true,
+            cache_bytes: 64 << 20,
         }
     }
 }
@@ -149,6 +153,7 @@ impl GraphqlSettings {
             max_complexity: number("HINDSIGHT_GRAPHQL_MAX_COMPLEXITY", defaults.max_complexity)?,
             max_page_size: number("HINDSIGHT_GRAPHQL_MAX_PAGE_SIZE", defaults.max_page_size)?,
             introspection,
+            cache_bytes: number("HINDSIGHT_GRAPHQL_CACHE_BYTES", defaults.cache_bytes)?,
         })
     }
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Built once; every `/graphql` request runs on it.
     pub graphql: HindsightSchema,
+    /// Answers to repeated GraphQL queries, until the database changes.
+    pub graphql_answers: graphql::AnswerCache,
     /// New timeline entries, for GraphQL subscribers.
     pub timeline_feed: TimelineFeed,
     /// Outbound HTTP (announcements, trackers): timeouts, no redirects.
@@ -129,6 +131,10 @@ impl Application {
         let state = web::Data::new(AppState {
             http: outbound_client()?,
             graphql: graphql::build_schema(&settings.graphql),
+            graphql_answers: graphql::AnswerCache::new(
+                settings.graphql.cache_bytes,
+                &settings.database_url,
+            ),
             timeline_feed: timeline_feed.clone(),
             tracker_gate: MutationGate::default(),
             webhook_writer,

@@ -141,6 +141,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     db_statements: Counter,
+    graphql_from_memory: Counter,
     pub webhooks: WebhookMetrics,
 }
 
@@ -174,6 +175,12 @@ impl Metrics {
             "SQL statements sent to the database",
             db_statements.clone(),
         );
+        let graphql_from_memory = Counter::default();
+        registry.register(
+            "graphql_answers_from_memory",
+            "GraphQL queries answered from memory, the database unchanged since",
+            graphql_from_memory.clone(),
+        );
         let webhooks = WebhookMetrics::default();
         registry.register(
             "webhook_deliveries",
@@ -190,6 +197,7 @@ impl Metrics {
             requests,
             latency,
             db_statements,
+            graphql_from_memory,
             webhooks,
         }
     }
@@ -206,6 +214,15 @@ impl Metrics {
     /// SQL statements sent since start-up.
     pub fn db_statements(&self) -> u64 {
         self.db_statements.get()
+    }
+
+    /// A statement sent on a connection of its own, outside the pool.
+    pub fn count_statement(&self) {
+        self.db_statements.inc();
+    }
+
+    pub fn answered_from_memory(&self) {
+        self.graphql_from_memory.inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

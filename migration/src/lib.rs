@@ -1,4 +1,5 @@
-//! Schema migrations for hindsight, identical on SQLite and PostgreSQL.
+//! Schema migrations for hindsight, identical on SQLite and PostgreSQL but
+//! for the data versions PostgreSQL keeps with triggers (000008).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,7 @@ mod m20261124_000004_create_integrations;
 mod m20261124_000005_create_prefill;
 mod m20261124_000006_create_trackers_and_outbox;
 mod m20261124_000007_publishing_and_calendars;
+mod m20261124_000008_data_versions;
 
 pub struct Migrator;
 
@@ -23,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_prefill::Migration),
             Box::new(m20261124_000006_create_trackers_and_outbox::Migration),
             Box::new(m20261124_000007_publishing_and_calendars::Migration),
+            Box::new(m20261124_000008_data_versions::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! auth, validation and error codes as REST.
 
 mod action_items;
+mod cache;
 mod error;
 mod loaders;
 mod people;
@@ -18,7 +19,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web, web::Bytes};
 use async_graphql::{
     Context, Data, MergedObject, MergedSubscription, Schema, http::GraphiQLSource,
 };
@@ -222,19 +223,48 @@ impl Caller {
     }
 }
 
+pub use cache::AnswerCache;
+
 /// `POST /graphql`: a query or mutation as JSON, with the same bearer token,
-/// body limit and content-type rules as REST.
+/// body limit and content-type rules as REST. A query asked again while the
+/// database has not changed gets the answer worked out before ([`cache`]).
 pub async fn execute(
     state: web::Data<AppState>,
     user: AuthUser,
     JsonBody(request): JsonBody<async_graphql::Request>,
 ) -> HttpResponse {
+    let answers = &state.graphql_answers;
+    let key = answers.key(&user, &request);
+    let lookup = match &key {
+        Some(key) => answers.lookup(key, &state.db, &state.metrics).await,
+        None => cache::Lookup::Unknown,
+    };
+    if let cache::Lookup::Fresh(body) = lookup {
+        return json(body);
+    }
     let caller = Caller::new(state.clone(), user);
     let mut response = state.graphql.execute(request.data(caller)).await;
     for error in &mut response.errors {
         code_limit_error(error);
     }
-    HttpResponse::Ok().json(response)
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => Bytes::from(body),
+        Err(e) => return ApiError::Internal(e.into()).error_response(),
+    };
+    if let (Some(key), true) = (key, response.errors.is_empty()) {
+        match lookup {
+            cache::Lookup::New => answers.remember(key),
+            cache::Lookup::Stale(version) => answers.keep(key, version, body.clone()),
+            cache::Lookup::Fresh(_) | cache::Lookup::Unknown => {}
+        }
+    }
+    json(body)
+}
+
+fn json(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }
 
 /// async-graphql refuses over-limit queries with a message only; give them a

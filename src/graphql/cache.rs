@@ -1,0 +1,299 @@
+//! Answers to repeated queries, kept for as long as the database has not
+//! changed. A dashboard refreshing every few seconds asks the same query over
+//! and over, and between two commits its answer cannot differ, so it is
+//! worked out once. Whether anything was committed is asked of the database
+//! itself, so writes by another replica, a migration or a psql session count
+//! as much as our own: on PostgreSQL the `data_versions` table, which a
+//! trigger on every table GraphQL shows raises in each writing transaction
+//! (migration 000008); on SQLite `PRAGMA data_version`, on a connection kept
+//! for it, which changes with every commit by any other connection.
+//!
+//! The version is read before the query runs, so an answer is never kept
+//! under a version older than the data it was made from. A query is kept
+//! from its second request on, so one-off queries never pay for the check.
+//! Only queries are kept, per caller and per UTC day (`overdue` depends on
+//! it), and only answers without errors.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use actix_web::web::Bytes;
+use async_graphql::parser::{parse_query, types::OperationType};
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement,
+    sqlx::{Connection, sqlite::SqliteConnection},
+};
+
+use crate::{
+    auth::{AuthUser, Role},
+    telemetry::Metrics,
+};
+
+/// Distinct queries remembered at most (answered or only seen once).
+const MAX_SLOTS: usize = 4096;
+
+/// What an answer depends on besides the data.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    subject: String,
+    role: Role,
+    day: NaiveDate,
+    query: String,
+    operation: Option<String>,
+    variables: String,
+}
+
+impl Key {
+    /// `None` for requests an answer cannot be kept for: uploads or
+    /// extensions (persisted queries and the like).
+    pub fn of(user: &AuthUser, request: &async_graphql::Request) -> Option<Self> {
+        if !request.uploads.is_empty() || !request.extensions.is_empty() {
+            return None;
+        }
+        Some(Self {
+            subject: user.sub.clone(),
+            role: user.role,
+            day: Utc::now().date_naive(),
+            query: request.query.clone(),
+            operation: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).ok()?,
+        })
+    }
+
+    /// Whether the operation it names is a query (not a mutation or subscription).
+    fn is_query(&self) -> bool {
+        let Ok(document) = parse_query(&self.query) else {
+            return false;
+        };
+        document
+            .operations
+            .iter()
+            .find(|(name, _)| match &self.operation {
+                Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+                None => true,
+            })
+            .is_some_and(|(_, op)| op.node.ty == OperationType::Query)
+    }
+}
+
+/// What is remembered of one query.
+struct Slot {
+    /// The answer and the database version it was made at.
+    answer: Option<(String, Bytes)>,
+    last_used: u64,
+}
+
+#[derive(Default)]
+struct Slots {
+    map: HashMap<Key, Slot>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl Slots {
+    fn touch(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// Drops the least recently used slots until `fits` holds.
+    fn evict_until(&mut self, fits: impl Fn(&Self) -> bool) {
+        while !fits(self) {
+            let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, slot)| slot.last_used)
+                .map(|(key, _)| key.clone())
+            else {
+                return;
+            };
+            if let Some(slot) = self.map.remove(&oldest) {
+                self.bytes -= slot.answer.map_or(0, |(_, body)| body.len());
+            }
+        }
+    }
+}
+
+/// Where the database version is read.
+enum Versions {
+    /// The `data_versions` table, read on the application's pool.
+    Postgres,
+    /// `PRAGMA data_version` on a connection of its own (the value is only
+    /// comparable on one connection); a new connection starts a new epoch.
+    Sqlite {
+        url: String,
+        connection: tokio::sync::Mutex<Option<SqliteConnection>>,
+        epoch: AtomicU64,
+    },
+    /// No way to tell (an in-memory SQLite database is private to each connection).
+    Unknown,
+}
+
+pub struct AnswerCache {
+    budget: usize,
+    slots: Mutex<Slots>,
+    versions: Versions,
+}
+
+/// What [`AnswerCache::lookup`] found.
+pub enum Lookup {
+    /// Never answered without errors: run it, and remember it if it is a query.
+    New,
+    /// Seen before: run it at this version and keep the answer.
+    Stale(String),
+    /// The answer, still true.
+    Fresh(Bytes),
+    /// Seen before, but the version could not be read: run it, keep nothing.
+    Unknown,
+}
+
+impl AnswerCache {
+    pub fn new(budget: usize, database_url: &str) -> Self {
+        let versions = if database_url.starts_with("postgres") {
+            Versions::Postgres
+        } else if database_url.contains(":memory:") || database_url.contains("mode=memory") {
+            Versions::Unknown
+        } else {
+            Versions::Sqlite {
+                url: database_url.to_owned(),
+                connection: tokio::sync::Mutex::new(None),
+                epoch: AtomicU64::new(0),
+            }
+        };
+        Self {
+            budget,
+            slots: Mutex::default(),
+            versions,
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.budget > 0 && !matches!(self.versions, Versions::Unknown)
+    }
+
+    /// The key of a request worth looking up, when caching is on.
+    pub fn key(&self, user: &AuthUser, request: &async_graphql::Request) -> Option<Key> {
+        self.enabled().then(|| Key::of(user, request)).flatten()
+    }
+
+    pub async fn lookup(&self, key: &Key, db: &DatabaseConnection, metrics: &Metrics) -> Lookup {
+        let kept = {
+            let Ok(mut slots) = self.slots.lock() else {
+                return Lookup::Unknown;
+            };
+            let now = slots.touch();
+            match slots.map.get_mut(key) {
+                None => return Lookup::New,
+                Some(slot) => {
+                    slot.last_used = now;
+                    slot.answer.clone()
+                }
+            }
+        };
+        let Some(version) = self.version(db, metrics).await else {
+            return Lookup::Unknown;
+        };
+        match kept {
+            Some((at, body)) if at == version => {
+                metrics.answered_from_memory();
+                Lookup::Fresh(body)
+            }
+            _ => Lookup::Stale(version),
+        }
+    }
+
+    /// Remembers that a query was answered once, so its next request is kept.
+    pub fn remember(&self, key: Key) {
+        if !key.is_query() {
+            return;
+        }
+        let Ok(mut slots) = self.slots.lock() else {
+            return;
+        };
+        let now = slots.touch();
+        slots.evict_until(|s| s.map.len() < MAX_SLOTS);
+        slots.map.entry(key).or_insert(Slot {
+            answer: None,
+            last_used: now,
+        });
+    }
+
+    /// Keeps an answer made at `version`.
+    pub fn keep(&self, key: Key, version: String, body: Bytes) {
+        // One answer may take at most a quarter of the memory.
+        if body.len() > self.budget / 4 {
+            return;
+        }
+        let Ok(mut slots) = self.slots.lock() else {
+            return;
+        };
+        let now = slots.touch();
+        if let Some(old) = slots.map.remove(&key) {
+            slots.bytes -= old.answer.map_or(0, |(_, body)| body.len());
+        }
+        let size = body.len();
+        slots.evict_until(|s| s.bytes + size <= self.budget && s.map.len() < MAX_SLOTS);
+        slots.bytes += size;
+        slots.map.insert(
+            key,
+            Slot {
+                answer: Some((version, body)),
+                last_used: now,
+            },
+        );
+    }
+
+    /// The database's version now; `None` when it cannot be read.
+    async fn version(&self, db: &DatabaseConnection, metrics: &Metrics) -> Option<String> {
+        match &self.versions {
+            Versions::Postgres => {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        DatabaseBackend::Postgres,
+                        "SELECT string_agg(version::text, '.' ORDER BY table_name) AS version \
+                         FROM data_versions",
+                    ))
+                    .await
+                    .inspect_err(|e| tracing::warn!(error = %e, "reading the database version"))
+                    .ok()??;
+                row.try_get::<String>("", "version").ok()
+            }
+            Versions::Sqlite {
+                url,
+                connection,
+                epoch,
+            } => {
+                let mut connection = connection.lock().await;
+                if connection.is_none() {
+                    let opened = SqliteConnection::connect(url)
+                        .await
+                        .inspect_err(
+                            |e| tracing::warn!(error = %e, "opening the version connection"),
+                        )
+                        .ok()?;
+                    epoch.fetch_add(1, Ordering::Relaxed);
+                    *connection = Some(opened);
+                }
+                metrics.count_statement();
+                let version: Result<i64, _> = sea_orm::sqlx::query_scalar("PRAGMA data_version")
+                    .fetch_one(connection.as_mut()?)
+                    .await;
+                match version {
+                    Ok(v) => Some(format!("{}:{v}", epoch.load(Ordering::Relaxed))),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the database version");
+                        *connection = None;
+                        None
+                    }
+                }
+            }
+            Versions::Unknown => None,
+        }
+    }
+}
