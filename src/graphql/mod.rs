@@ -4,6 +4,7 @@
 
 mod action_items;
 mod error;
+mod ingest;
 mod loaders;
 mod people;
 mod postmortems;
@@ -19,7 +20,9 @@ use std::{
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use async_graphql::{
-    Context, Data, MergedObject, MergedSubscription, Schema, http::GraphiQLSource,
+    Context, Data, MergedObject, MergedSubscription, OutputType, Schema,
+    connection::{Connection, Edge},
+    http::GraphiQLSource,
 };
 use async_graphql_actix_web::GraphQLSubscription;
 
@@ -30,7 +33,7 @@ use crate::{
     rest::extract::JsonBody,
     services::{
         anonymity::{self, Audience, Redactor},
-        page::PageRequest,
+        page::{Page, PageRequest},
     },
     startup::AppState,
 };
@@ -45,6 +48,7 @@ pub struct Query(
     action_items::ActionItemQuery,
     people::PeopleQuery,
     stats::StatsQuery,
+    ingest::IngestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -99,6 +103,21 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let size = first.map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     size.max(1).saturating_mul(child_complexity)
+}
+
+/// A page from a service as a Relay connection; `node` gives each item's
+/// cursor and node. There is a previous page whenever `after` was given.
+fn page_connection<T, N: OutputType>(
+    page: Page<T>,
+    after: Option<&str>,
+    mut node: impl FnMut(T) -> (String, N),
+) -> Connection<String, N> {
+    let mut connection = Connection::new(after.is_some(), page.next_cursor.is_some());
+    connection.edges.extend(page.items.into_iter().map(|item| {
+        let (cursor, node) = node(item);
+        Edge::new(cursor, node)
+    }));
+    connection
 }
 
 /// `expectedVersion` as the same precondition `If-Match` is over REST.

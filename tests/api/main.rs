@@ -8,6 +8,7 @@ mod contract;
 mod errors;
 mod graphql;
 mod graphql_anonymity;
+mod graphql_ingest;
 mod graphql_limits;
 mod graphql_stats;
 mod graphql_subscription;
