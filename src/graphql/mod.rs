@@ -5,6 +5,7 @@
 mod action_items;
 mod cache;
 mod error;
+mod ingest;
 mod loaders;
 mod people;
 mod plain;
@@ -16,12 +17,17 @@ mod types;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web, web::Bytes};
 use async_graphql::{
-    Context, Data, MergedObject, MergedSubscription, Schema, http::GraphiQLSource,
+    Context, Data, MergedObject, MergedSubscription, OutputType, Schema,
+    connection::{Connection, Edge},
+    http::GraphiQLSource,
 };
 use async_graphql_actix_web::GraphQLSubscription;
 
@@ -32,7 +38,7 @@ use crate::{
     rest::extract::JsonBody,
     services::{
         anonymity::{self, Audience, Redactor},
-        page::PageRequest,
+        page::{Page, PageRequest},
     },
     startup::AppState,
 };
@@ -47,6 +53,7 @@ pub struct Query(
     action_items::ActionItemQuery,
     people::PeopleQuery,
     stats::StatsQuery,
+    ingest::IngestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -92,6 +99,9 @@ pub struct Caller {
     pub loaders: Loaders,
     /// How people appear in each post-mortem to this caller, built once per request.
     redactors: Mutex<HashMap<Uuid, Arc<Redactor>>>,
+    /// Set by resolvers whose answer changes without a commit (counts held in
+    /// memory, the clock): such an answer is not kept.
+    volatile: Arc<AtomicBool>,
 }
 
 /// Items a nested list or connection returns when `first` is not given.
@@ -101,6 +111,21 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let size = first.map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     size.max(1).saturating_mul(child_complexity)
+}
+
+/// A page from a service as a Relay connection; `node` gives each item's
+/// cursor and node. There is a previous page whenever `after` was given.
+fn page_connection<T, N: OutputType>(
+    page: Page<T>,
+    after: Option<&str>,
+    mut node: impl FnMut(T) -> (String, N),
+) -> Connection<String, N> {
+    let mut connection = Connection::new(after.is_some(), page.next_cursor.is_some());
+    connection.edges.extend(page.items.into_iter().map(|item| {
+        let (cursor, node) = node(item);
+        Edge::new(cursor, node)
+    }));
+    connection
 }
 
 /// `expectedVersion` as the same precondition `If-Match` is over REST.
@@ -119,7 +144,13 @@ impl Caller {
             user,
             loaders,
             redactors: Mutex::default(),
+            volatile: Arc::default(),
         }
+    }
+
+    /// This answer depends on more than the database: do not keep it.
+    pub fn volatile(&self) {
+        self.volatile.store(true, Ordering::Relaxed);
     }
 
     /// The same naming rules as REST: admins see names, editors unless the
@@ -243,6 +274,7 @@ pub async fn execute(
         return json(body);
     }
     let caller = Caller::new(state.clone(), user);
+    let volatile = caller.volatile.clone();
     let mut response = state.graphql.execute(request.data(caller)).await;
     for error in &mut response.errors {
         code_limit_error(error);
@@ -251,7 +283,8 @@ pub async fn execute(
         Ok(body) => Bytes::from(body),
         Err(e) => return ApiError::Internal(e.into()).error_response(),
     };
-    if let (Some(key), true) = (key, response.errors.is_empty()) {
+    let keepable = response.errors.is_empty() && !volatile.load(Ordering::Relaxed);
+    if let (Some(key), true) = (key, keepable) {
         match lookup {
             cache::Lookup::New => answers.remember(key),
             cache::Lookup::Stale(version) => answers.keep(key, version, body.clone()),

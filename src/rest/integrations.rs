@@ -43,11 +43,9 @@ pub struct IntegrationOut {
 
 impl IntegrationOut {
     fn new(state: &AppState, m: integration::Model, secret: Option<String>) -> Self {
-        let previous_valid_until = m
-            .previous_valid_until
-            .filter(|until| *until > Utc::now() && m.previous_secret_encrypted.is_some());
         Self {
-            webhook_url: format!("{}/webhooks/{}", state.public_url, m.id),
+            webhook_url: integrations::webhook_url(&state.public_url, m.id),
+            previous_secret_valid_until: integrations::previous_secret_valid_until(&m, Utc::now()),
             config: IntegrationConfig::of(&m),
             id: m.id,
             kind: m.kind,
@@ -57,7 +55,6 @@ impl IntegrationOut {
             duplicate_count: m.duplicate_count,
             rejected_count: m.rejected_count,
             last_received_at: m.last_received_at,
-            previous_secret_valid_until: previous_valid_until,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -80,22 +77,8 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let mut next_cursor = None;
-    let items = state
-        .deliveries
-        .read(async || {
-            let page = integrations::list(&state.db, &page).await?;
-            next_cursor = page.next_cursor;
-            Ok(page.items)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": items
-            .into_iter()
-            .map(|m| IntegrationOut::new(&state, m, None))
-            .collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    let list = integrations::list_current(&state.db, &state.deliveries, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(|m| IntegrationOut::new(&state, m, None))))
 }
 
 pub async fn create(

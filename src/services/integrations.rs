@@ -13,7 +13,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Problems, new_id, now,
+    Problems,
+    delivery_stats::DeliveryStats,
+    new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     update_versioned,
 };
@@ -167,7 +169,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::
         .ok_or(ApiError::NotFound("integration"))
 }
 
-/// Oldest first.
+/// Oldest first, as stored: without the counts not yet written (see [`list_current`]).
 pub async fn list(
     db: &impl ConnectionTrait,
     page: &PageRequest,
@@ -178,6 +180,40 @@ pub async fn list(
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| r.id.to_string()))
+}
+
+/// Oldest first, each with the delivery counts still waiting to be written to
+/// its row, so a read right after a delivery counts it.
+pub async fn list_current(
+    db: &impl ConnectionTrait,
+    deliveries: &DeliveryStats,
+    page: &PageRequest,
+) -> ApiResult<Page<integration::Model>> {
+    let mut next_cursor = None;
+    let items = deliveries
+        .read(async || {
+            let page = list(db, page).await?;
+            next_cursor = page.next_cursor;
+            Ok(page.items)
+        })
+        .await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Where the integration's tool sends its deliveries.
+pub fn webhook_url(public_url: &str, id: Uuid) -> String {
+    format!("{public_url}/webhooks/{id}")
+}
+
+/// Until when the secret replaced by the last rotation is still accepted;
+/// `None` once that has passed, or when there is no previous secret.
+pub fn previous_secret_valid_until(
+    record: &integration::Model,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    record
+        .previous_valid_until
+        .filter(|until| *until > at && record.previous_secret_encrypted.is_some())
 }
 
 pub async fn update(

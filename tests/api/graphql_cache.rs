@@ -32,6 +32,15 @@ async fn ask(app: &TestApp, role: Role, query: &str, variables: &Value) -> (u64,
     (app.state.metrics.db_statements() - before, body)
 }
 
+async fn from_memory(app: &TestApp) -> u64 {
+    let text = app.metrics_text().await;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("hindsight_graphql_answers_from_memory_total "))
+        .expect("the counter is exposed");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 async fn incident(app: &TestApp, anonymized: bool) -> Value {
     let alice = app.person("Alice Smith").await;
     let pm = app
@@ -76,6 +85,7 @@ async fn a_repeated_query_is_answered_from_memory_until_anything_is_written() {
     let (third, kept) = ask(&app, Role::Editor, QUERY, &vars).await;
     assert_eq!(kept, answer);
     assert_eq!(third, 1, "from memory: only the version is read");
+    assert_eq!(from_memory(&app).await, 1);
 
     // A write through the API shows at once.
     let base = format!("/api/v1/postmortems/{}", id(&pm));
@@ -173,4 +183,19 @@ async fn with_no_memory_for_answers_every_request_reads_the_database() {
     let (third, _) = ask(&app, Role::Editor, QUERY, &vars).await;
     assert_eq!(first, third);
     assert!(third > 1);
+}
+
+#[tokio::test]
+async fn integrations_whose_counts_live_in_memory_are_always_worked_out() {
+    let app = quiet_app(|_| {}).await;
+    app.integration("pagerduty").await;
+    let query = "{ integrations { edges { node { name acceptedCount } } } }";
+    for _ in 0..3 {
+        let data = app.graphql_data(Role::Admin, query, json!({})).await;
+        assert_eq!(
+            data["integrations"]["edges"][0]["node"]["name"],
+            "pagerduty hook"
+        );
+    }
+    assert_eq!(from_memory(&app).await, 0);
 }

@@ -1,4 +1,5 @@
-//! `timelineEntries` over a `graphql-transport-ws` WebSocket.
+//! `timelineEntries` over a `graphql-transport-ws` WebSocket: entries added by
+//! hand and entries pre-filled from a webhook delivery reach live subscribers.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest as _},
 };
 
-use crate::helpers::{TestApp, id, spawn_app};
+use crate::helpers::{TestApp, fixture, id, signed, spawn_app};
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -39,8 +40,11 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message, or `None` if nothing (or a close) comes within `wait`.
 async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    // One deadline for the whole wait: the server pings every few seconds,
+    // and a timer restarted on each ping could wait for ever.
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
-        match tokio::time::timeout(wait, socket.next()).await {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             _ => return None,
@@ -48,26 +52,40 @@ async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
     }
 }
 
-#[tokio::test]
-async fn a_subscriber_receives_timeline_entries_added_over_rest() {
-    let app = spawn_app().await;
-    let pm = app.simple_postmortem().await;
-    let other = app.simple_postmortem().await;
+/// A viewer's live view of `pm`'s timeline: connected, acknowledged and subscribed.
+async fn watch_timeline(app: &TestApp, pm: &Value, fields: &str) -> Socket {
     let mut socket = connect(
-        &app,
+        app,
         json!({"Authorization": format!("Bearer {}", app.token(Role::Viewer))}),
     )
     .await;
     let ack = next(&mut socket, Duration::from_secs(5)).await.unwrap();
     assert_eq!(ack["type"], "connection_ack");
+    let query =
+        format!("subscription($id: UUID!) {{ timelineEntries(postmortemId: $id) {{ {fields} }} }}");
     send(
         &mut socket,
         json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($id: UUID!) { timelineEntries(postmortemId: $id) { title kind source postmortemId } }",
+            "query": query,
             "variables": {"id": pm["id"]},
         }}),
     )
     .await;
+    socket
+}
+
+/// The entry a `next` message carries.
+fn entry_of(message: &Value) -> &Value {
+    assert_eq!(message["type"], "next", "{message}");
+    &message["payload"]["data"]["timelineEntries"]
+}
+
+#[tokio::test]
+async fn a_subscriber_receives_timeline_entries_added_over_rest() {
+    let app = spawn_app().await;
+    let pm = app.simple_postmortem().await;
+    let other = app.simple_postmortem().await;
+    let mut socket = watch_timeline(&app, &pm, "title kind source postmortemId").await;
     // The subscription starts asynchronously: keep adding entries until one arrives.
     for attempt in 0..20 {
         app.create(
@@ -81,8 +99,7 @@ async fn a_subscriber_receives_timeline_entries_added_over_rest() {
         )
         .await;
         if let Some(message) = next(&mut socket, Duration::from_millis(500)).await {
-            assert_eq!(message["type"], "next", "{message}");
-            let entry = &message["payload"]["data"]["timelineEntries"];
+            let entry = entry_of(&message);
             assert_eq!(entry["postmortemId"], pm["id"]);
             assert!(entry["title"].as_str().unwrap().starts_with("alert "));
             assert_eq!(entry["kind"], "alert.triggered");
@@ -91,6 +108,84 @@ async fn a_subscriber_receives_timeline_entries_added_over_rest() {
         }
     }
     panic!("no timeline entry reached the subscriber");
+}
+
+#[tokio::test]
+async fn a_webhook_delivery_reaches_a_live_timeline_as_its_prefilled_entry() {
+    let app = spawn_app().await;
+    let hook = app.integration("pagerduty").await;
+    // The fixture's incident: PFQZPSY on service pig208, triggered 2021-06-04T13:35:29Z.
+    let pm = app
+        .postmortem(json!({
+            "title": "pig208 was down",
+            "services": ["pig208"],
+            "incident_refs": ["PFQZPSY"],
+            "impact_started_at": "2021-06-04T13:30:00Z",
+        }))
+        .await;
+    let mut socket = watch_timeline(
+        &app,
+        &pm,
+        "id postmortemId title kind source service description eventId",
+    )
+    .await;
+    // The subscription starts asynchronously: a hand-written note that arrives
+    // shows it is live before the delivery is sent.
+    let mut live = false;
+    for attempt in 0..20 {
+        app.create(
+            &format!("/api/v1/postmortems/{}/timeline", id(&pm)),
+            json!({"occurred_at": "2021-06-04T13:40:00Z", "kind": "note", "title": format!("watching {attempt}")}),
+        )
+        .await;
+        if next(&mut socket, Duration::from_millis(500))
+            .await
+            .is_some()
+        {
+            live = true;
+            break;
+        }
+    }
+    assert!(live, "the subscription never started");
+
+    let body = fixture("pagerduty/v3.incident.triggered.json");
+    let receipt = app
+        .deliver_ok(&hook, &signed("pagerduty", &hook.secret, &body), &body)
+        .await;
+    let entry = loop {
+        let message = next(&mut socket, Duration::from_secs(5))
+            .await
+            .expect("the pre-filled entry never reached the subscriber");
+        let entry = entry_of(&message);
+        // Notes sent while waiting for the subscription may still trail in.
+        if entry["source"] != "manual" {
+            break entry.clone();
+        }
+    };
+    assert_eq!(entry["postmortemId"], pm["id"]);
+    assert_eq!(entry["title"], "Test Incident 3");
+    assert_eq!(entry["kind"], "alert.triggered");
+    assert_eq!(entry["source"], "pagerduty");
+    assert_eq!(entry["service"], "pig208");
+    assert_eq!(entry["eventId"], receipt["event_ids"][0]);
+    assert!(
+        entry["description"]
+            .as_str()
+            .unwrap()
+            .contains("Incident: PFQZPSY."),
+        "{entry}"
+    );
+    let timeline = app
+        .get_json(&format!("/api/v1/postmortems/{}/timeline", id(&pm)))
+        .await;
+    assert!(
+        timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == entry["id"] && e["event_id"] == entry["eventId"]),
+        "the entry seen live is the one stored: {timeline}"
+    );
 }
 
 #[tokio::test]

@@ -363,6 +363,32 @@ impl TestApp {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Real fixtures sent unchanged: PagerDuty's incident PFQZPSY on service
+    /// pig208 triggered, acknowledged and resolved (three deliveries), and a
+    /// GitHub deployment. Returns the PagerDuty and GitHub integrations.
+    pub async fn deliver_incident_and_deploy(&self) -> (Hook, Hook) {
+        let pagerduty = self.integration("pagerduty").await;
+        let github = self.integration("github").await;
+        for file in [
+            "pagerduty/v3.incident.triggered.json",
+            "pagerduty/v3.incident.acknowledged.json",
+            "pagerduty/v3.incident.resolved.json",
+        ] {
+            let body = fixture(file);
+            self.deliver_ok(
+                &pagerduty,
+                &signed("pagerduty", &pagerduty.secret, &body),
+                &body,
+            )
+            .await;
+        }
+        let body = fixture("github/deployment.json");
+        let mut headers = signed("github", &github.secret, &body);
+        headers.push(("X-GitHub-Event", "deployment".to_owned()));
+        self.deliver_ok(&github, &headers, &body).await;
+        (pagerduty, github)
+    }
+
     /// Every stored event, oldest first.
     pub async fn events(&self, query: &str) -> Vec<Value> {
         let page = self

@@ -9,6 +9,7 @@ mod errors;
 mod graphql;
 mod graphql_anonymity;
 mod graphql_cache;
+mod graphql_ingest;
 mod graphql_limits;
 mod graphql_stats;
 mod graphql_subscription;

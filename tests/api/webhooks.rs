@@ -365,25 +365,7 @@ async fn a_valid_delivery_while_the_database_is_down_is_503_so_the_sender_retrie
 #[tokio::test]
 async fn events_list_filters_and_pages_in_time_order() {
     let app = spawn_app().await;
-    let pagerduty = app.integration("pagerduty").await;
-    let github = app.integration("github").await;
-    for file in [
-        TRIGGERED,
-        "pagerduty/v3.incident.acknowledged.json",
-        "pagerduty/v3.incident.resolved.json",
-    ] {
-        let body = fixture(file);
-        app.deliver_ok(
-            &pagerduty,
-            &signed("pagerduty", &pagerduty.secret, &body),
-            &body,
-        )
-        .await;
-    }
-    let body = fixture("github/deployment.json");
-    let mut headers = signed("github", &github.secret, &body);
-    headers.push(("X-GitHub-Event", "deployment".to_owned()));
-    app.deliver_ok(&github, &headers, &body).await;
+    app.deliver_incident_and_deploy().await;
 
     let all = app.events("").await;
     let times: Vec<&str> = all
