@@ -1,7 +1,9 @@
 //! Stable pseudonyms per post-mortem ("Engineer A"), descriptions that keep the signal
 //! anonymizing would lose (team, role, tenure), and scrubbing of names from prose.
 
-use std::{borrow::Cow, collections::HashSet};
+use std::borrow::Cow;
+
+use foldhash::HashSet;
 
 use chrono::NaiveDate;
 
@@ -116,7 +118,7 @@ impl Pseudonyms {
         let author = people.iter().filter(|p| Some(p.id.as_str()) == author_id);
         let others = people.iter().filter(|p| Some(p.id.as_str()) != author_id);
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for profile in author.chain(others) {
             if seen.insert(profile.id.as_str()) {
                 let label = pseudonym_label(entries.len());

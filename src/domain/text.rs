@@ -35,12 +35,10 @@ fn starts_token(c: char) -> bool {
 
 /// Splits text into words, e-mail addresses, handles and punctuation; whitespace is dropped.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut tokens = Vec::new();
-    let mut i = 0;
-    while let Some(&(start, c)) = chars.get(i) {
+    let mut chars = text.char_indices();
+    while let Some((start, c)) = chars.next() {
         if c.is_whitespace() {
-            i += 1;
             continue;
         }
         if !starts_token(c) {
@@ -49,19 +47,21 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 start,
                 end: start + c.len_utf8(),
             });
-            i += 1;
             continue;
         }
-        let mut j = i + 1;
-        while let Some(&(_, d)) = chars.get(j) {
-            let next_is_alnum = chars.get(j + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
-            if d.is_alphanumeric() || d == '_' || (is_joiner(d) && next_is_alnum) {
-                j += 1;
-            } else {
+        let mut end = start + c.len_utf8();
+        loop {
+            let mut ahead = chars.clone();
+            let Some((at, d)) = ahead.next() else {
+                break;
+            };
+            let next_is_alnum = ahead.next().is_some_and(|(_, n)| n.is_alphanumeric());
+            if !(d.is_alphanumeric() || d == '_' || (is_joiner(d) && next_is_alnum)) {
                 break;
             }
+            chars.next();
+            end = at + d.len_utf8();
         }
-        let end = chars.get(j).map_or(text.len(), |&(at, _)| at);
         let body = &text[start..end];
         let kind = if body.starts_with('@') {
             TokenKind::Handle
@@ -71,7 +71,6 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             TokenKind::Word
         };
         tokens.push(Token { kind, start, end });
-        i = j;
     }
     tokens
 }

@@ -66,6 +66,14 @@ impl Key {
         })
     }
 
+    /// Memory it takes, counted against the budget like the answers.
+    fn size(&self) -> usize {
+        self.subject.len()
+            + self.query.len()
+            + self.operation.as_ref().map_or(0, String::len)
+            + self.variables.len()
+    }
+
     /// Whether the operation it names is a query (not a mutation or subscription).
     fn is_query(&self) -> bool {
         let Ok(document) = parse_query(&self.query) else {
@@ -87,6 +95,16 @@ struct Slot {
     /// The answer and the database version it was made at.
     answer: Option<(String, Bytes)>,
     last_used: u64,
+}
+
+impl Slot {
+    fn size(&self, key: &Key) -> usize {
+        key.size()
+            + self
+                .answer
+                .as_ref()
+                .map_or(0, |(v, body)| v.len() + body.len())
+    }
 }
 
 #[derive(Default)]
@@ -114,7 +132,7 @@ impl Slots {
                 return;
             };
             if let Some(slot) = self.map.remove(&oldest) {
-                self.bytes -= slot.answer.map_or(0, |(_, body)| body.len());
+                self.bytes -= slot.size(&oldest);
             }
         }
     }
@@ -213,40 +231,38 @@ impl AnswerCache {
         if !key.is_query() {
             return;
         }
-        let Ok(mut slots) = self.slots.lock() else {
-            return;
-        };
-        let now = slots.touch();
-        slots.evict_until(|s| s.map.len() < MAX_SLOTS);
-        slots.map.entry(key).or_insert(Slot {
+        let slot = Slot {
             answer: None,
-            last_used: now,
-        });
+            last_used: 0,
+        };
+        self.put(key, slot);
     }
 
     /// Keeps an answer made at `version`.
     pub fn keep(&self, key: Key, version: String, body: Bytes) {
-        // One answer may take at most a quarter of the memory.
-        if body.len() > self.budget / 4 {
+        let slot = Slot {
+            answer: Some((version, body)),
+            last_used: 0,
+        };
+        self.put(key, slot);
+    }
+
+    fn put(&self, key: Key, mut slot: Slot) {
+        let size = slot.size(&key);
+        // One query may take at most a quarter of the memory.
+        if size > self.budget / 4 {
             return;
         }
         let Ok(mut slots) = self.slots.lock() else {
             return;
         };
-        let now = slots.touch();
+        slot.last_used = slots.touch();
         if let Some(old) = slots.map.remove(&key) {
-            slots.bytes -= old.answer.map_or(0, |(_, body)| body.len());
+            slots.bytes -= old.size(&key);
         }
-        let size = body.len();
         slots.evict_until(|s| s.bytes + size <= self.budget && s.map.len() < MAX_SLOTS);
         slots.bytes += size;
-        slots.map.insert(
-            key,
-            Slot {
-                answer: Some((version, body)),
-                last_used: now,
-            },
-        );
+        slots.map.insert(key, slot);
     }
 
     /// The database's version now; `None` when it cannot be read.
@@ -295,5 +311,85 @@ impl AnswerCache {
             }
             Versions::Unknown => None,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(query: &str) -> Key {
+        Key {
+            subject: "dashboard@example.com".into(),
+            role: Role::Viewer,
+            day: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            query: query.into(),
+            operation: None,
+            variables: "{}".into(),
+        }
+    }
+
+    fn kept(cache: &AnswerCache) -> Vec<String> {
+        let slots = cache.slots.lock().unwrap();
+        let mut queries: Vec<String> = slots.map.keys().map(|k| k.query.clone()).collect();
+        queries.sort();
+        queries
+    }
+
+    #[test]
+    fn least_recently_kept_answers_go_first_and_memory_stays_within_budget() {
+        let cache = AnswerCache::new(4_000, "postgres://localhost/hindsight");
+        for query in ["{ a }", "{ b }", "{ c }", "{ d }"] {
+            cache.keep(key(query), "1".into(), Bytes::from(vec![b'x'; 900]));
+        }
+        assert_eq!(kept(&cache), ["{ a }", "{ b }", "{ c }", "{ d }"]);
+        // Kept again, `a` is now the most recent; `b` goes when `e` comes.
+        cache.keep(key("{ a }"), "2".into(), Bytes::from(vec![b'x'; 900]));
+        cache.keep(key("{ e }"), "2".into(), Bytes::from(vec![b'x'; 900]));
+        assert_eq!(kept(&cache), ["{ a }", "{ c }", "{ d }", "{ e }"]);
+        let used = cache.slots.lock().unwrap().bytes;
+        assert!(used <= 4_000, "{used} bytes");
+        // An answer bigger than a quarter of the budget is not kept at all.
+        cache.keep(key("{ f }"), "2".into(), Bytes::from(vec![b'x'; 1_001]));
+        assert!(!kept(&cache).contains(&"{ f }".to_owned()));
+    }
+
+    #[test]
+    fn only_queries_are_remembered() {
+        let cache = AnswerCache::new(1 << 20, "postgres://localhost/hindsight");
+        cache.remember(key("mutation { deletePostmortem(id: \"x\") }"));
+        cache.remember(key(
+            "subscription { timelineEntries(postmortemId: \"x\") { id } }",
+        ));
+        cache.remember(key("not graphql"));
+        assert!(kept(&cache).is_empty());
+        cache.remember(key("query Page { postmortems { edges { node { id } } } }"));
+        cache.remember(key("{ people { edges { node { id } } } }"));
+        assert_eq!(kept(&cache).len(), 2);
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_database_is_never_cached() {
+        let user = AuthUser {
+            sub: "a".into(),
+            role: Role::Admin,
+        };
+        let request = async_graphql::Request::new("{ people { edges { node { id } } } }");
+        assert!(
+            AnswerCache::new(1 << 20, "sqlite::memory:")
+                .key(&user, &request)
+                .is_none()
+        );
+        assert!(
+            AnswerCache::new(0, "postgres://h/db")
+                .key(&user, &request)
+                .is_none()
+        );
+        assert!(
+            AnswerCache::new(1 << 20, "sqlite://data.db?mode=rwc")
+                .key(&user, &request)
+                .is_some()
+        );
     }
 }

@@ -54,7 +54,7 @@ impl Audience {
 /// How one post-mortem's people appear to one reader.
 pub struct Redactor {
     pseudonyms: Option<Pseudonyms>,
-    names: Arc<HashMap<Uuid, String>>,
+    names: Arc<foldhash::HashMap<Uuid, String>>,
     incident_date: NaiveDate,
 }
 
@@ -176,8 +176,8 @@ pub async fn redactors(
 /// is anonymized (scrubbing must know every name), else at least those involved.
 pub struct Directory {
     people: Vec<person::Model>,
-    index: HashMap<Uuid, usize>,
-    names: Arc<HashMap<Uuid, String>>,
+    index: foldhash::HashMap<Uuid, usize>,
+    names: Arc<foldhash::HashMap<Uuid, String>>,
 }
 
 impl Directory {
