@@ -5,7 +5,8 @@
 # nested, plus MTTx by service) from 8 concurrent clients with wrk on loopback.
 # Prints requests/s, latency percentiles, SQL statements and CPU per request,
 # first with every request worked out (answer cache off), then as served by
-# default (a repeated query answered from memory while the data is unchanged).
+# default (a repeated query answered from memory while the data is unchanged),
+# and by default while the data changes ten times a second.
 # Usage: bench/graphql.sh [seconds=15] [role=viewer]
 #   BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must
 #   be allowed to create databases; `hindsight_bench` is dropped and recreated.
@@ -129,3 +130,18 @@ measure() {
 measure "every request worked out (HINDSIGHT_GRAPHQL_CACHE_BYTES=0)"
 start_server $((64 << 20))
 measure "repeated query answered from memory while the data is unchanged (default)"
+# The same with the data changing ten times a second (a timeline entry edited
+# from psql, as another replica would): every change sends the next answers
+# back to the database.
+writer() {
+  local entry
+  entry=$(psql "$HINDSIGHT_DATABASE_URL" -qAt -c "SELECT id FROM timeline_entries LIMIT 1")
+  for n in $(seq $((seconds * 10 + 40))); do
+    echo "UPDATE timeline_entries SET description = 'edit $n', version = version + 1 WHERE id = '$entry';"
+    sleep 0.1
+  done | psql "$HINDSIGHT_DATABASE_URL" -q >/dev/null
+}
+writer &
+writer_pid=$!
+measure "default, with a write every 100 ms"
+pkill -P "$writer_pid" 2>/dev/null || true

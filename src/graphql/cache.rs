@@ -12,7 +12,9 @@
 //! under a version older than the data it was made from. A query is kept
 //! from its second request on, so one-off queries never pay for the check.
 //! Only queries are kept, per caller and per UTC day (`overdue` depends on
-//! it), and only answers without errors.
+//! it), and only answers without errors. When the data changes under a
+//! dashboard, the requests asking the same query at the same version wait for
+//! the first one's answer instead of all asking the database at once.
 
 use std::{
     collections::HashMap,
@@ -29,6 +31,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement,
     sqlx::{Connection, sqlite::SqliteConnection},
 };
+use tokio::sync::watch;
 
 use crate::{
     auth::{AuthUser, Role},
@@ -112,6 +115,9 @@ struct Slots {
     map: HashMap<Key, Slot>,
     bytes: usize,
     clock: u64,
+    /// Answers being worked out, by the version they are worked out at:
+    /// other requests for the same wait instead of asking the database too.
+    flights: HashMap<Key, (String, watch::Receiver<Option<Bytes>>)>,
 }
 
 impl Slots {
@@ -160,15 +166,58 @@ pub struct AnswerCache {
 }
 
 /// What [`AnswerCache::lookup`] found.
-pub enum Lookup {
+pub enum Lookup<'a> {
     /// Never answered without errors: run it, and remember it if it is a query.
     New,
-    /// Seen before: run it at this version and keep the answer.
-    Stale(String),
+    /// Seen before: run it and hand the answer to [`Lead::finish`].
+    Stale(Lead<'a>),
+    /// Another request is working this answer out at the same version.
+    Wait(watch::Receiver<Option<Bytes>>),
     /// The answer, still true.
     Fresh(Bytes),
     /// Seen before, but the version could not be read: run it, keep nothing.
     Unknown,
+}
+
+/// The request working out an answer others may be waiting for. Dropped
+/// without [`Lead::finish`] (an error, a volatile answer, a client gone), it
+/// lets them go and work it out themselves.
+pub struct Lead<'a> {
+    cache: &'a AnswerCache,
+    key: Key,
+    version: String,
+    done: watch::Sender<Option<Bytes>>,
+}
+
+impl Lead<'_> {
+    /// Keeps the answer and hands it to whoever waits.
+    pub fn finish(self, body: Bytes) {
+        self.cache
+            .keep(self.key.clone(), self.version.clone(), body.clone());
+        self.done.send_replace(Some(body));
+    }
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut slots) = self.cache.slots.lock()
+            && slots
+                .flights
+                .get(&self.key)
+                .is_some_and(|(version, _)| *version == self.version)
+        {
+            slots.flights.remove(&self.key);
+        }
+    }
+}
+
+/// The answer another request worked out, or `None` when it gave up.
+pub async fn answer_of(mut flight: watch::Receiver<Option<Bytes>>) -> Option<Bytes> {
+    flight
+        .wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|answer| answer.clone())
 }
 
 impl AnswerCache {
@@ -200,30 +249,49 @@ impl AnswerCache {
         self.enabled().then(|| Key::of(user, request)).flatten()
     }
 
-    pub async fn lookup(&self, key: &Key, db: &DatabaseConnection, metrics: &Metrics) -> Lookup {
-        let kept = {
-            let Ok(mut slots) = self.slots.lock() else {
-                return Lookup::Unknown;
-            };
+    pub async fn lookup<'a>(
+        &'a self,
+        key: &Key,
+        db: &DatabaseConnection,
+        metrics: &Metrics,
+    ) -> Lookup<'a> {
+        let seen = self.slots.lock().is_ok_and(|mut slots| {
             let now = slots.touch();
-            match slots.map.get_mut(key) {
-                None => return Lookup::New,
-                Some(slot) => {
-                    slot.last_used = now;
-                    slot.answer.clone()
-                }
-            }
-        };
+            slots
+                .map
+                .get_mut(key)
+                .map(|slot| slot.last_used = now)
+                .is_some()
+        });
+        if !seen {
+            return Lookup::New;
+        }
         let Some(version) = self.version(db, metrics).await else {
             return Lookup::Unknown;
         };
-        match kept {
-            Some((at, body)) if at == version => {
-                metrics.answered_from_memory();
-                Lookup::Fresh(body)
-            }
-            _ => Lookup::Stale(version),
+        let Ok(mut slots) = self.slots.lock() else {
+            return Lookup::Unknown;
+        };
+        let kept = slots.map.get(key).and_then(|slot| slot.answer.as_ref());
+        if let Some((at, body)) = kept
+            && *at == version
+        {
+            metrics.answered_from_memory();
+            return Lookup::Fresh(body.clone());
         }
+        if let Some((at, flight)) = slots.flights.get(key)
+            && *at == version
+        {
+            return Lookup::Wait(flight.clone());
+        }
+        let (done, flight) = watch::channel(None);
+        slots.flights.insert(key.clone(), (version.clone(), flight));
+        Lookup::Stale(Lead {
+            cache: self,
+            key: key.clone(),
+            version,
+            done,
+        })
     }
 
     /// Remembers that a query was answered once, so its next request is kept.

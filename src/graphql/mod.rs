@@ -266,12 +266,18 @@ pub async fn execute(
 ) -> HttpResponse {
     let answers = &state.graphql_answers;
     let key = answers.key(&user, &request);
-    let lookup = match &key {
+    let mut lookup = match &key {
         Some(key) => answers.lookup(key, &state.db, &state.metrics).await,
         None => cache::Lookup::Unknown,
     };
-    if let cache::Lookup::Fresh(body) = lookup {
-        return json(body);
+    match lookup {
+        cache::Lookup::Fresh(body) => return json(body),
+        cache::Lookup::Wait(flight) => match cache::answer_of(flight).await {
+            Some(body) => return json(body),
+            // The request working it out gave up: work it out alone.
+            None => lookup = cache::Lookup::Unknown,
+        },
+        _ => {}
     }
     let caller = Caller::new(state.clone(), user);
     let volatile = caller.volatile.clone();
@@ -287,8 +293,8 @@ pub async fn execute(
     if let (Some(key), true) = (key, keepable) {
         match lookup {
             cache::Lookup::New => answers.remember(key),
-            cache::Lookup::Stale(version) => answers.keep(key, version, body.clone()),
-            cache::Lookup::Fresh(_) | cache::Lookup::Unknown => {}
+            cache::Lookup::Stale(lead) => lead.finish(body.clone()),
+            _ => {}
         }
     }
     json(body)

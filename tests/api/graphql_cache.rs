@@ -199,3 +199,37 @@ async fn integrations_whose_counts_live_in_memory_are_always_worked_out() {
     }
     assert_eq!(from_memory(&app).await, 0);
 }
+
+#[tokio::test]
+async fn requests_arriving_together_after_a_change_share_one_answer() {
+    let app = quiet_app(|_| {}).await;
+    let pm = incident(&app, false).await;
+    let vars = json!({"id": pm["id"]});
+    let (worked_out, _) = ask(&app, Role::Editor, QUERY, &vars).await;
+    ask(&app, Role::Editor, QUERY, &vars).await;
+    let response = app
+        .patch(
+            &format!("/api/v1/postmortems/{}", id(&pm)),
+            &json!({"title": "Checkout returned 502s"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let before = app.state.metrics.db_statements();
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| app.graphql(Role::Editor, QUERY, vars.clone())),
+    )
+    .await;
+    let spent = app.state.metrics.db_statements() - before;
+    for answer in &answers {
+        assert_eq!(
+            answer["data"]["postmortem"]["title"],
+            "Checkout returned 502s"
+        );
+    }
+    assert_eq!(
+        spent,
+        8 + worked_out,
+        "eight version reads and the answer worked out once"
+    );
+}
