@@ -101,6 +101,7 @@ impl ActionItemQuery {
         Ok(connection)
     }
 
+    /// One action item, or null when there is none with this id.
     async fn action_item(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<ActionItem>> {
         let caller = Caller::get(ctx)?;
         caller.read()?;

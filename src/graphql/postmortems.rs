@@ -30,8 +30,6 @@ use crate::services::{
     postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
 };
 
-/// The record of one incident and what is learnt from it. Names in its text
-/// and its people follow its anonymization for this reader, as over REST.
 pub struct PostMortem(PostmortemView);
 
 impl PostMortem {
@@ -66,6 +64,8 @@ impl PostMortem {
     }
 }
 
+/// The record of one incident and what is learnt from it. Names in its text
+/// and its people follow its anonymization for this reader, as over REST.
 #[Object]
 impl PostMortem {
     async fn id(&self) -> Uuid {

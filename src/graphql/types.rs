@@ -69,10 +69,10 @@ remote_enum!(
     ParticipantRole = "entity::ParticipantRole" { Author, Reviewer, Participant }
 );
 
-/// One moment of an incident, written by hand or pre-filled from an event.
-/// Names in its text follow the post-mortem's anonymization for this reader.
 pub struct TimelineEntry(pub timeline_entry::Model, pub Arc<Redactor>);
 
+/// One moment of an incident, written by hand or pre-filled from an event.
+/// Names in its text follow the post-mortem's anonymization for this reader.
 #[Object]
 impl TimelineEntry {
     async fn id(&self) -> Uuid {
@@ -142,9 +142,9 @@ impl Plain for TimelineEntry {
     }
 }
 
-/// A contributing cause, in one of the three areas.
 pub struct Cause(pub cause::Model, pub Arc<Redactor>);
 
+/// A contributing cause, in one of the three areas.
 #[Object]
 impl Cause {
     async fn id(&self) -> Uuid {
@@ -210,9 +210,9 @@ impl CausesByArea {
     }
 }
 
-/// A commitment that came out of a post-mortem: one owner, one due date.
 pub struct ActionItem(pub action_item::Model, pub Arc<Redactor>);
 
+/// A commitment that came out of a post-mortem: one owner, one due date.
 #[Object]
 impl ActionItem {
     async fn id(&self) -> Uuid {
@@ -351,10 +351,6 @@ fn overdue(item: &action_item::Model) -> bool {
     !item.status.is_closed() && item.due_date.is_some_and(|d| d < Utc::now().date_naive())
 }
 
-/// A person who owns action items, writes or reviews post-mortems. Inside a
-/// post-mortem, a reader who may not see names (viewers always, editors when
-/// it is anonymized) gets a pseudonym as `displayName` ("Engineer B, sre,
-/// joined 3 days before") and no email, join date or tracker identities.
 pub struct Person {
     model: person::Model,
     redactor: Option<Arc<Redactor>>,
@@ -414,6 +410,10 @@ impl Person {
     }
 }
 
+/// A person who owns action items, writes or reviews post-mortems. Inside a
+/// post-mortem, a reader who may not see names (viewers always, editors when
+/// it is anonymized) gets a pseudonym as `displayName` ("Engineer B, sre,
+/// joined 3 days before") and no email, join date or tracker identities.
 #[Object]
 impl Person {
     async fn id(&self) -> Uuid {
@@ -491,9 +491,9 @@ impl Plain for Person {
     }
 }
 
-/// A person's part in a post-mortem.
 pub struct Participant(pub participant::Model, pub Arc<Redactor>);
 
+/// A person's part in a post-mortem.
 #[Object]
 impl Participant {
     async fn person_id(&self) -> Uuid {
