@@ -1,9 +1,9 @@
 //! Stable pseudonyms per post-mortem ("Engineer A"), descriptions that keep the signal
 //! anonymizing would lose (team, role, tenure), and scrubbing of names from prose.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc};
 
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -37,7 +37,6 @@ pub fn pseudonym_label(index: usize) -> String {
 
 struct Entry {
     profile: PersonProfile,
-    label: String,
     /// Lower-cased words of the display name, in order.
     full_name: Vec<String>,
     /// Name words of three letters or more, matched on their own.
@@ -47,7 +46,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(profile: PersonProfile, label: String) -> Self {
+    fn new(profile: PersonProfile) -> Self {
         let full_name: Vec<String> = profile
             .display_name
             .as_deref()
@@ -72,7 +71,6 @@ impl Entry {
             .filter(|l| !l.is_empty());
         Entry {
             profile,
-            label,
             full_name,
             name_parts,
             email,
@@ -81,12 +79,54 @@ impl Entry {
     }
 }
 
-/// The pseudonyms of one post-mortem's people.
-pub struct Pseudonyms {
+/// Everyone who could be named, read for matching once: a directory's worth
+/// of people is shared by the pseudonyms of every post-mortem of a page.
+pub struct People {
     entries: Vec<Entry>,
+    by_id: HashMap<String, usize>,
     /// Every lower-cased word, e-mail or login that can start a match: most
     /// text names nobody, and one look-up per token tells so.
     keys: HashSet<String>,
+}
+
+impl People {
+    /// The people given, each once (the first time they appear).
+    pub fn new(profiles: impl IntoIterator<Item = PersonProfile>) -> Self {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut by_id = HashMap::default();
+        for profile in profiles {
+            if !by_id.contains_key(&profile.id) {
+                by_id.insert(profile.id.clone(), entries.len());
+                entries.push(Entry::new(profile));
+            }
+        }
+        let keys = entries
+            .iter()
+            .flat_map(|e| {
+                let first = e.full_name.first().filter(|_| e.full_name.len() >= 2);
+                first
+                    .into_iter()
+                    .chain(&e.name_parts)
+                    .chain(&e.email)
+                    .chain(&e.login)
+                    .cloned()
+            })
+            .collect();
+        Self {
+            entries,
+            by_id,
+            keys,
+        }
+    }
+}
+
+/// The pseudonyms of one post-mortem's people.
+pub struct Pseudonyms {
+    people: Arc<People>,
+    /// Entries in label order: `order[0]` is Engineer A.
+    order: Vec<usize>,
+    /// Each entry's place in `order`.
+    rank: Vec<usize>,
 }
 
 /// Lower case, without copying text that already is.
@@ -115,45 +155,53 @@ impl Pseudonyms {
     /// Labels people in order: the author first, then everyone else in the order given
     /// (their first appearance); a person listed twice keeps the first label.
     pub fn assign(author_id: Option<&str>, people: &[PersonProfile]) -> Self {
-        let author = people.iter().filter(|p| Some(p.id.as_str()) == author_id);
-        let others = people.iter().filter(|p| Some(p.id.as_str()) != author_id);
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut seen = HashSet::default();
-        for profile in author.chain(others) {
-            if seen.insert(profile.id.as_str()) {
-                let label = pseudonym_label(entries.len());
-                entries.push(Entry::new(profile.clone(), label));
+        let people = Arc::new(People::new(people.iter().cloned()));
+        let order: Vec<usize> = (0..people.entries.len()).collect();
+        Self::in_order(people, author_id.into_iter(), order)
+    }
+
+    /// Labels `people`: the author first, then those `first` names (in that
+    /// order), then everyone else in the order `people` holds them.
+    pub fn in_order<'a>(
+        people: Arc<People>,
+        first: impl Iterator<Item = &'a str>,
+        rest: impl IntoIterator<Item = usize>,
+    ) -> Self {
+        let count = people.entries.len();
+        let mut rank = vec![usize::MAX; count];
+        let mut order = Vec::with_capacity(count);
+        let firsts = first.filter_map(|id| people.by_id.get(id).copied());
+        for entry in firsts.chain(rest) {
+            if rank[entry] == usize::MAX {
+                rank[entry] = order.len();
+                order.push(entry);
             }
         }
-        let keys = entries
-            .iter()
-            .flat_map(|e| {
-                let first = e.full_name.first().filter(|_| e.full_name.len() >= 2);
-                first
-                    .into_iter()
-                    .chain(&e.name_parts)
-                    .chain(&e.email)
-                    .chain(&e.login)
-                    .cloned()
-            })
-            .collect();
-        Pseudonyms { entries, keys }
+        Self {
+            people,
+            order,
+            rank,
+        }
+    }
+
+    fn entry_of(&self, person_id: &str) -> Option<(&Entry, usize)> {
+        let index = *self.people.by_id.get(person_id)?;
+        Some((&self.people.entries[index], self.rank[index]))
     }
 
     /// The pseudonym of a person: "Engineer B".
-    pub fn label(&self, person_id: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|e| e.profile.id == person_id)
-            .map(|e| e.label.as_str())
+    #[cfg(test)]
+    fn label(&self, person_id: &str) -> Option<String> {
+        self.entry_of(person_id)
+            .map(|(_, rank)| pseudonym_label(rank))
     }
 
     /// "Engineer A, frontend, Senior Engineer, joined 3 days before": the pseudonym with
     /// team, role and tenure at the incident, leaving out whatever is unknown.
     pub fn describe(&self, person_id: &str, incident_date: NaiveDate) -> Option<String> {
-        let entry = self.entries.iter().find(|e| e.profile.id == person_id)?;
+        let (entry, rank) = self.entry_of(person_id)?;
         let profile = &entry.profile;
-        let mut parts = vec![entry.label.clone()];
+        let mut parts = vec![pseudonym_label(rank)];
         let known = |value: &Option<String>| {
             value
                 .as_deref()
@@ -169,6 +217,14 @@ impl Pseudonyms {
                 .map(|joined| tenure(joined, incident_date)),
         );
         Some(parts.join(", "))
+    }
+
+    /// Entries in label order, with their labels' places.
+    fn labelled(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.order
+            .iter()
+            .enumerate()
+            .map(|(rank, &index)| (rank, &self.people.entries[index]))
     }
 
     /// Replaces every known person's name, e-mail and handle in `text` with their
@@ -220,10 +276,11 @@ impl Pseudonyms {
     fn may_name(&self, kind: TokenKind, word: &str) -> bool {
         match kind {
             TokenKind::Word => {
-                self.keys.contains(word) || self.keys.contains(split_possessive(word).0)
+                let keys = &self.people.keys;
+                keys.contains(word) || keys.contains(split_possessive(word).0)
             }
-            TokenKind::Email => self.keys.contains(word),
-            TokenKind::Handle => self.keys.contains(word.trim_start_matches('@')),
+            TokenKind::Email => self.people.keys.contains(word),
+            TokenKind::Handle => self.people.keys.contains(word.trim_start_matches('@')),
             TokenKind::Punct => false,
         }
     }
@@ -236,12 +293,11 @@ impl Pseudonyms {
         lowered: &[Cow<'_, str>],
         i: usize,
     ) -> Option<(usize, String)> {
-        self.entries
-            .iter()
-            .filter(|e| e.full_name.len() >= 2)
+        self.labelled()
+            .filter(|(_, e)| e.full_name.len() >= 2)
             // The first word is never the possessive last one: a cheap first test.
-            .filter(|e| e.full_name[0] == lowered[i])
-            .find(|entry| {
+            .filter(|(_, e)| e.full_name[0] == lowered[i])
+            .find(|(_, entry)| {
                 let window = tokens.get(i..i + entry.full_name.len());
                 window.is_some_and(|window| {
                     let adjacent = window
@@ -261,16 +317,15 @@ impl Pseudonyms {
                     adjacent && words_match
                 })
             })
-            .map(|entry| (entry.full_name.len(), entry.label.clone()))
+            .map(|(rank, entry)| (entry.full_name.len(), pseudonym_label(rank)))
     }
 
     /// One token naming people: an e-mail, a handle, a login or a name part. A first name
     /// two people share becomes "Engineer A or Engineer C".
     fn single_at(&self, token: Token, raw: &str) -> Option<String> {
-        let matches: Vec<&str> = self
-            .entries
-            .iter()
-            .filter(|entry| match token.kind {
+        let matches: Vec<String> = self
+            .labelled()
+            .filter(|(_, entry)| match token.kind {
                 TokenKind::Email => entry.email.as_deref() == Some(raw),
                 TokenKind::Handle => entry.login.as_deref() == Some(raw.trim_start_matches('@')),
                 TokenKind::Word => {
@@ -280,7 +335,7 @@ impl Pseudonyms {
                 }
                 TokenKind::Punct => false,
             })
-            .map(|entry| entry.label.as_str())
+            .map(|(rank, _)| pseudonym_label(rank))
             .collect();
         (!matches.is_empty()).then(|| matches.join(" or "))
     }
@@ -343,9 +398,9 @@ mod tests {
     #[test]
     fn the_author_is_engineer_a_and_others_follow_in_order_of_appearance() {
         let names = Pseudonyms::assign(Some("alice"), &people());
-        assert_eq!(names.label("alice"), Some("Engineer A"));
-        assert_eq!(names.label("bob"), Some("Engineer B"));
-        assert_eq!(names.label("carol"), None);
+        assert_eq!(names.label("alice").as_deref(), Some("Engineer A"));
+        assert_eq!(names.label("bob").as_deref(), Some("Engineer B"));
+        assert_eq!(names.label("carol").as_deref(), None);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! emails and handles scrubbed from free text. REST, Markdown and GraphQL all
 //! go through [`Redactor`], so the rule lives in one place.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use chrono::NaiveDate;
 use entity::{action_item, participant, person, postmortem};
@@ -13,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     auth::Role,
     domain::{
-        anonymize::{PersonProfile, Pseudonyms},
+        anonymize::{People, PersonProfile, Pseudonyms},
         review::Review,
     },
     error::ApiResult,
@@ -178,6 +181,9 @@ pub struct Directory {
     people: Vec<person::Model>,
     index: foldhash::HashMap<Uuid, usize>,
     names: Arc<foldhash::HashMap<Uuid, String>>,
+    /// Everyone read for matching in text, made on first use and shared by
+    /// the redactors of every post-mortem built from this directory.
+    matching: OnceLock<Arc<People>>,
 }
 
 impl Directory {
@@ -192,7 +198,15 @@ impl Directory {
             people,
             index,
             names: Arc::new(names),
+            matching: OnceLock::new(),
         }
+    }
+
+    /// Everyone, in id order, read for matching names in text.
+    fn matching(&self) -> Arc<People> {
+        self.matching
+            .get_or_init(|| Arc::new(People::new(self.people.iter().map(profile))))
+            .clone()
     }
 
     /// Everyone, in id order.
@@ -233,13 +247,16 @@ pub fn build_redactor(
     let pseudonyms = (!audience.sees_names(pm.anonymized)).then(|| {
         // Involved people first, in order of appearance, then everyone else:
         // labels stay stable as the directory grows.
-        let profiles: Vec<PersonProfile> = involved(pm, participants, action_items)
-            .into_iter()
-            .chain(directory.people.iter().map(|p| p.id))
-            .filter_map(|id| directory.get(id))
-            .map(profile)
+        let involved: Vec<String> = involved(pm, participants, action_items)
+            .iter()
+            .map(Uuid::to_string)
             .collect();
-        Pseudonyms::assign(pm.author_id.map(|a| a.to_string()).as_deref(), &profiles)
+        let everyone = 0..directory.people.len();
+        Pseudonyms::in_order(
+            directory.matching(),
+            involved.iter().map(String::as_str),
+            everyone,
+        )
     });
     Redactor {
         pseudonyms,
