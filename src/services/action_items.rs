@@ -406,7 +406,7 @@ pub async fn for_postmortems(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<action_item::Model>>> {
     let rows = action_item::Entity::find()
-        .filter(action_item::Column::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(db, action_item::Column::PostmortemId, ids))
         .order_by_asc(action_item::Column::Id)
         .all(db)
         .await?;

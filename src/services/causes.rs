@@ -126,7 +126,7 @@ pub async fn for_postmortems(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<cause::Model>>> {
     let rows = cause::Entity::find()
-        .filter(cause::Column::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(db, cause::Column::PostmortemId, ids))
         .order_by_asc(cause::Column::Id)
         .all(db)
         .await?;

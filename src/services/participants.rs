@@ -96,7 +96,7 @@ pub async fn for_postmortems(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<participant::Model>>> {
     let rows = participant::Entity::find()
-        .filter(participant::Column::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(db, participant::Column::PostmortemId, ids))
         .order_by_asc(participant::Column::CreatedAt)
         .order_by_asc(participant::Column::PersonId)
         .all(db)

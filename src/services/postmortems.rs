@@ -321,7 +321,11 @@ pub async fn incident_refs_of(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<String>>> {
     let rows = postmortem_incident_ref::Entity::find()
-        .filter(postmortem_incident_ref::Column::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(
+            db,
+            postmortem_incident_ref::Column::PostmortemId,
+            ids,
+        ))
         .order_by_asc(postmortem_incident_ref::Column::Position)
         .all(db)
         .await?;
@@ -336,7 +340,11 @@ pub async fn services_of(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<String>>> {
     let rows = postmortem_service::Entity::find()
-        .filter(postmortem_service::Column::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(
+            db,
+            postmortem_service::Column::PostmortemId,
+            ids,
+        ))
         .order_by_asc(postmortem_service::Column::Position)
         .all(db)
         .await?;
@@ -533,7 +541,7 @@ pub async fn by_ids(
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, PostmortemView>> {
     let records = postmortem::Entity::find()
-        .filter(postmortem::Column::Id.is_in(ids.iter().copied()))
+        .filter(super::one_of(db, postmortem::Column::Id, ids))
         .all(db)
         .await?;
     Ok(with_lists(db, records)

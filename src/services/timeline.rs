@@ -218,7 +218,7 @@ pub async fn for_postmortems(
 ) -> ApiResult<HashMap<Uuid, Vec<timeline_entry::Model>>> {
     use timeline_entry::Column as C;
     let rows = timeline_entry::Entity::find()
-        .filter(C::PostmortemId.is_in(ids.iter().copied()))
+        .filter(super::one_of(db, C::PostmortemId, ids))
         .order_by_asc(C::OccurredAt)
         .order_by_asc(C::Id)
         .all(db)
