@@ -7,7 +7,7 @@ use foldhash::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use super::text::{Token, TokenKind, tokenize};
+use super::text::{Token, TokenKind, tokenize, tokens};
 
 /// What the anonymizer needs to know about a person.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,6 +129,22 @@ pub struct Pseudonyms {
     rank: Vec<usize>,
 }
 
+/// `f` of the lower-cased word, copied only when it is not ASCII or long.
+fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 64];
+    match buffer.get_mut(..word.len()) {
+        Some(lowered) if word.is_ascii() => {
+            lowered.copy_from_slice(word.as_bytes());
+            lowered.make_ascii_lowercase();
+            match std::str::from_utf8(lowered) {
+                Ok(lowered) => f(lowered),
+                Err(_) => f(&lower(word)),
+            }
+        }
+        _ => f(&lower(word)),
+    }
+}
+
 /// Lower case, without copying text that already is.
 fn lower(word: &str) -> Cow<'_, str> {
     if word
@@ -230,6 +246,12 @@ impl Pseudonyms {
     /// Replaces every known person's name, e-mail and handle in `text` with their
     /// pseudonym. Whole words only, case-insensitive; a possessive `'s` is kept.
     pub fn scrub(&self, text: &str) -> String {
+        // Most text names nobody: tell so without allocating anything.
+        let names_someone = tokens(text)
+            .any(|token| with_lower(token.text(text), |word| self.may_name(token.kind, word)));
+        if !names_someone {
+            return text.to_owned();
+        }
         let tokens = tokenize(text);
         // Lowered once here rather than once per person compared (GraphQL scrubs
         // thousands of texts per dashboard page).

@@ -35,44 +35,49 @@ fn starts_token(c: char) -> bool {
 
 /// Splits text into words, e-mail addresses, handles and punctuation; whitespace is dropped.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    tokens(text).collect()
+}
+
+/// [`tokenize`] one token at a time, for callers that may stop early.
+pub fn tokens(text: &str) -> impl Iterator<Item = Token> + '_ {
     let mut chars = text.char_indices();
-    while let Some((start, c)) = chars.next() {
-        if c.is_whitespace() {
-            continue;
-        }
-        if !starts_token(c) {
-            tokens.push(Token {
-                kind: TokenKind::Punct,
-                start,
-                end: start + c.len_utf8(),
-            });
-            continue;
-        }
-        let mut end = start + c.len_utf8();
+    std::iter::from_fn(move || {
         loop {
-            let mut ahead = chars.clone();
-            let Some((at, d)) = ahead.next() else {
-                break;
-            };
-            let next_is_alnum = ahead.next().is_some_and(|(_, n)| n.is_alphanumeric());
-            if !(d.is_alphanumeric() || d == '_' || (is_joiner(d) && next_is_alnum)) {
-                break;
+            let (start, c) = chars.next()?;
+            if c.is_whitespace() {
+                continue;
             }
-            chars.next();
-            end = at + d.len_utf8();
+            if !starts_token(c) {
+                return Some(Token {
+                    kind: TokenKind::Punct,
+                    start,
+                    end: start + c.len_utf8(),
+                });
+            }
+            let mut end = start + c.len_utf8();
+            loop {
+                let mut ahead = chars.clone();
+                let Some((at, d)) = ahead.next() else {
+                    break;
+                };
+                let next_is_alnum = ahead.next().is_some_and(|(_, n)| n.is_alphanumeric());
+                if !(d.is_alphanumeric() || d == '_' || (is_joiner(d) && next_is_alnum)) {
+                    break;
+                }
+                chars.next();
+                end = at + d.len_utf8();
+            }
+            let body = &text[start..end];
+            let kind = if body.starts_with('@') {
+                TokenKind::Handle
+            } else if body.contains('@') {
+                TokenKind::Email
+            } else {
+                TokenKind::Word
+            };
+            return Some(Token { kind, start, end });
         }
-        let body = &text[start..end];
-        let kind = if body.starts_with('@') {
-            TokenKind::Handle
-        } else if body.contains('@') {
-            TokenKind::Email
-        } else {
-            TokenKind::Word
-        };
-        tokens.push(Token { kind, start, end });
-    }
-    tokens
+    })
 }
 
 /// A normalized word for the classifiers: lower-case, hyphenated words split, contractions
