@@ -6,7 +6,10 @@ use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
-use tokio::sync::Semaphore;
+use tokio::{
+    sync::Semaphore,
+    task::{AbortHandle, JoinHandle},
+};
 use tracing_actix_web::TracingLogger;
 
 use crate::{
@@ -71,6 +74,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    sync_workers: Vec<JoinHandle<()>>,
 }
 
 /// Connects with settings that suit each backend: SQLite in WAL mode with a
@@ -148,13 +152,14 @@ impl Application {
             integrations: IntegrationCache::default(),
             webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });
-        spawn_sync_workers(&state);
+        let sync_workers = spawn_sync_workers(&state);
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.settings.bind, port, "hindsight is listening");
         Ok(Self {
             port,
             server,
             state,
+            sync_workers,
         })
     }
 
@@ -167,15 +172,51 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests. The
-    /// background work (delivery counts, pruning) runs alongside.
+    /// background work (delivery counts, pruning) runs alongside. The sync
+    /// workers stop as soon as the signal comes: while actix drains, its
+    /// worker runtimes (and the connections they opened) go away. An item
+    /// they were syncing is taken up again after its lease.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = tokio::spawn(background(self.state.clone()));
+        let sync_workers: Vec<AbortHandle> = self
+            .sync_workers
+            .iter()
+            .map(JoinHandle::abort_handle)
+            .collect();
+        let stop_sync = tokio::spawn({
+            let sync_workers = sync_workers.clone();
+            async move {
+                shutdown_signal().await;
+                sync_workers.iter().for_each(AbortHandle::abort);
+            }
+        });
         let result = self.server.await;
         worker.abort();
+        stop_sync.abort();
+        sync_workers.iter().for_each(AbortHandle::abort);
         if let Err(err) = self.state.deliveries.flush(&self.state.db).await {
             tracing::warn!(error = %err, "writing delivery counts at shutdown failed");
         }
         result
+    }
+}
+
+/// SIGINT or SIGTERM, the signals actix stops on.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        Ok(()) = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
     }
 }
 
@@ -214,7 +255,9 @@ fn outbound_client() -> anyhow::Result<reqwest::Client> {
 
 /// The outbox worker, and the reconcile when it has an interval. They live as
 /// long as the runtime; a worker stopped mid-flight leaves its claims to expire.
-fn spawn_sync_workers(state: &AppState) {
+/// The outbox worker and the reconcile; stopped once the server has drained,
+/// so that shutting down logs no database errors from them.
+fn spawn_sync_workers(state: &AppState) -> Vec<JoinHandle<()>> {
     let worker = || {
         SyncWorker::new(
             state.db.clone(),
@@ -222,10 +265,11 @@ fn spawn_sync_workers(state: &AppState) {
             state.tracker_gate.clone(),
         )
     };
-    tokio::spawn(worker().run());
+    let mut workers = vec![tokio::spawn(worker().run())];
     if !state.settings.sync.reconcile_interval.is_zero() {
-        tokio::spawn(worker().reconcile_forever());
+        workers.push(tokio::spawn(worker().reconcile_forever()));
     }
+    workers
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
