@@ -14,13 +14,14 @@ use uuid::Uuid;
 pub const JWT_SECRET: &[u8] = b"test-secret-that-is-at-least-32-bytes-long!";
 
 /// A database that lives as long as one test.
-enum TestDb {
+pub enum TestDb {
     Sqlite { path: std::path::PathBuf },
     Postgres { admin_url: String, name: String },
 }
 
 impl TestDb {
-    async fn create() -> (Self, String) {
+    /// A new empty database and its URL.
+    pub async fn create() -> (Self, String) {
         match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
