@@ -114,7 +114,9 @@ fn selected<'a, T: OutputType>(
             let (condition, inner) = match &selection.node {
                 Selection::Field(field) => {
                     let key = &field.node.response_key().node;
-                    if keys.contains(&key) {
+                    // @skip and @include are gone by now; any other directive
+                    // is for the ordinary resolvers to apply.
+                    if keys.contains(&key) || !field.node.directives.is_empty() {
                         return None;
                     }
                     keys.push(key);

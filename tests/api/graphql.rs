@@ -179,7 +179,8 @@ async fn nested_lists_answer_aliases_fragments_and_typename_like_the_ordinary_re
     let query = |twice: &str| {
         format!(
             r#"query($id: UUID!) {{ postmortem(id: $id) {{
-              timeline {{ __typename what: title ...Entry ... on TimelineEntry {{ occurredAt }} {twice} }}
+              timeline {{ __typename what: title ...Entry ... on TimelineEntry {{ occurredAt }}
+                          link @include(if: true) service @skip(if: true) {twice} }}
               actionItems {{ __typename title overdue owner {{ __typename displayName ...Who }} {twice} }}
               participants {{ name role person {{ displayName email }} {twice} }}
               causesByArea {{ detection {{ area description {twice} }} }}
@@ -212,6 +213,8 @@ async fn nested_lists_answer_aliases_fragments_and_typename_like_the_ordinary_re
         assert_eq!(entry["__typename"], "TimelineEntry");
         assert_eq!(entry["what"], "Deployed orders 2.14");
         assert_eq!(entry["kind"], "deploy.succeeded");
+        assert_eq!(entry["link"], Value::Null, "asked and included");
+        assert!(entry.get("service").is_none(), "skipped");
         assert!(
             entry["occurredAt"]
                 .as_str()
