@@ -4,9 +4,11 @@
 //! worked out once. Whether anything was committed is asked of the database
 //! itself, so writes by another replica, a migration or a psql session count
 //! as much as our own: on PostgreSQL the `data_versions` table, which a
-//! trigger on every table GraphQL shows raises in each writing transaction
-//! (migration 000008); on SQLite `PRAGMA data_version`, on a connection kept
-//! for it, which changes with every commit by any other connection.
+//! trigger on every table whose answers are kept raises in each writing
+//! transaction (migration 000008); on SQLite `PRAGMA data_version`, on a
+//! connection kept for it, which changes with every commit by any other
+//! connection. Answers showing anything else (webhook events, delivery counts
+//! held in memory) are marked volatile by their resolvers and never kept.
 //!
 //! The version is read before the query runs, so an answer is never kept
 //! under a version older than the data it was made from. A query is kept

@@ -186,16 +186,19 @@ async fn with_no_memory_for_answers_every_request_reads_the_database() {
 }
 
 #[tokio::test]
-async fn integrations_whose_counts_live_in_memory_are_always_worked_out() {
+async fn integrations_and_events_which_webhooks_write_are_always_worked_out() {
     let app = quiet_app(|_| {}).await;
     app.integration("pagerduty").await;
-    let query = "{ integrations { edges { node { name acceptedCount } } } }";
+    let integrations = "{ integrations { edges { node { name acceptedCount } } } }";
+    let events = "{ events(first: 10) { edges { node { title } } } }";
     for _ in 0..3 {
-        let data = app.graphql_data(Role::Admin, query, json!({})).await;
+        let data = app.graphql_data(Role::Admin, integrations, json!({})).await;
         assert_eq!(
             data["integrations"]["edges"][0]["node"]["name"],
             "pagerduty hook"
         );
+        let data = app.graphql_data(Role::Admin, events, json!({})).await;
+        assert_eq!(data["events"]["edges"], json!([]));
     }
     assert_eq!(from_memory(&app).await, 0);
 }
