@@ -182,16 +182,7 @@ impl GithubClient {
         if let Err(e) = self.set_project_due_date(&created.node_id, spec).await {
             tracing::warn!(number = created.number, error = %e, "due date not set in the GitHub project");
         }
-        let mut issue = external(created)?;
-        if spec.status != Status::Open {
-            match self.set_status(&issue.key, spec.status).await {
-                Ok(()) => issue.status_category = spec.status,
-                Err(e) => {
-                    tracing::warn!(key = %issue.key, error = %e, "created issue kept its initial status")
-                }
-            }
-        }
-        Ok(issue)
+        external(created)
     }
 
     fn login(&self, spec: &IssueSpec) -> Result<Option<String>, TrackerError> {

@@ -110,16 +110,7 @@ impl GitlabClient {
             .send(request, Effect::Create)
             .await?
             .json(Effect::Create)?;
-        let mut issue = external(created);
-        if spec.status != Status::Open {
-            match self.set_status(&issue.key, spec.status).await {
-                Ok(()) => issue.status_category = spec.status,
-                Err(e) => {
-                    tracing::warn!(key = %issue.key, error = %e, "created issue kept its initial status")
-                }
-            }
-        }
-        Ok(issue)
+        Ok(external(created))
     }
 
     fn assignee_id(&self, spec: &IssueSpec) -> Result<Option<u64>, TrackerError> {

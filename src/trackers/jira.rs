@@ -153,7 +153,7 @@ impl JiraClient {
             .send(request, Effect::Create)
             .await?
             .json(Effect::Create)?;
-        let mut issue = ExternalIssue {
+        let issue = ExternalIssue {
             url: self.browse_url(&created.key)?,
             key: created.key,
             id: created.id,
@@ -163,14 +163,6 @@ impl JiraClient {
             due_date: spec.due_date,
             updated_at: None,
         };
-        if spec.status != Status::Open {
-            match self.set_status(&issue.key, spec.status).await {
-                Ok(()) => issue.status_category = spec.status,
-                Err(e) => {
-                    tracing::warn!(key = %issue.key, error = %e, "created issue kept its initial status")
-                }
-            }
-        }
         Ok(issue)
     }
 

@@ -321,8 +321,21 @@ impl Tracker {
     /// a best-effort basis: compare the returned `status_category` with the spec and call
     /// [`Tracker::set_status`] again if they differ. Never repeat a create after
     /// [`TrackerError::Unknown`] without [`Tracker::find_by_marker`] first.
+    /// Creates the issue, then moves it into the item's status where the
+    /// tracker cannot create it there. The issue exists once created: a failed
+    /// move is logged and left to the next sync, never an error (the caller
+    /// would create the issue again).
     pub async fn create_issue(&self, spec: &IssueSpec) -> Result<ExternalIssue, TrackerError> {
-        each_client!(self, c => c.create_issue(spec).await)
+        let mut issue = each_client!(self, c => c.create_issue(spec).await)?;
+        if issue.status_category != spec.status {
+            match self.set_status(&issue.key, spec.status).await {
+                Ok(()) => issue.status_category = spec.status,
+                Err(e) => {
+                    tracing::warn!(key = %issue.key, error = %e, "created issue kept its initial status")
+                }
+            }
+        }
+        Ok(issue)
     }
 
     /// Writes title, body, assignee, due date and priority (not status, not labels).
