@@ -129,22 +129,6 @@ pub struct Pseudonyms {
     rank: Vec<usize>,
 }
 
-/// `f` of the lower-cased word, copied only when it is not ASCII or long.
-fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buffer = [0u8; 64];
-    match buffer.get_mut(..word.len()) {
-        Some(lowered) if word.is_ascii() => {
-            lowered.copy_from_slice(word.as_bytes());
-            lowered.make_ascii_lowercase();
-            match std::str::from_utf8(lowered) {
-                Ok(lowered) => f(lowered),
-                Err(_) => f(&lower(word)),
-            }
-        }
-        _ => f(&lower(word)),
-    }
-}
-
 /// Lower case, without copying text that already is.
 fn lower(word: &str) -> Cow<'_, str> {
     if word
@@ -170,7 +154,8 @@ fn split_possessive(token: &str) -> (&str, &str) {
 impl Pseudonyms {
     /// Labels people in order: the author first, then everyone else in the order given
     /// (their first appearance); a person listed twice keeps the first label.
-    pub fn assign(author_id: Option<&str>, people: &[PersonProfile]) -> Self {
+    #[cfg(test)]
+    fn assign(author_id: Option<&str>, people: &[PersonProfile]) -> Self {
         let people = Arc::new(People::new(people.iter().cloned()));
         let order: Vec<usize> = (0..people.entries.len()).collect();
         Self::in_order(people, author_id.into_iter(), order)
@@ -246,9 +231,9 @@ impl Pseudonyms {
     /// Replaces every known person's name, e-mail and handle in `text` with their
     /// pseudonym. Whole words only, case-insensitive; a possessive `'s` is kept.
     pub fn scrub(&self, text: &str) -> String {
-        // Most text names nobody: tell so without allocating anything.
-        let names_someone = tokens(text)
-            .any(|token| with_lower(token.text(text), |word| self.may_name(token.kind, word)));
+        // Most text names nobody: tell so before collecting anything.
+        let names_someone =
+            tokens(text).any(|token| self.may_name(token.kind, &lower(token.text(text))));
         if !names_someone {
             return text.to_owned();
         }
