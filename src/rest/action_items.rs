@@ -16,7 +16,7 @@ use crate::{
     error::ApiResult,
     services::{
         action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
-        anonymity::{self, Redactor},
+        anonymity::{self, Audience, Redactor},
         page::PageRequest,
     },
     startup::AppState,
@@ -110,7 +110,8 @@ async fn respond_list(
     let list = action_items::list(&state.db, &filter, today, &page).await?;
     let ids = list.items.iter().map(|i| i.postmortem_id);
     let redactors =
-        anonymity::redactors_by_id(&state.db, super::audience(state, user), ids).await?;
+        anonymity::redactors_by_id(&state.db, Audience::of(user, &state.settings.practice), ids)
+            .await?;
     Ok(HttpResponse::Ok().json(list.map(|item| {
         let redactor = &redactors[&item.postmortem_id];
         ActionItemOut::new(item, redactor)

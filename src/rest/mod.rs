@@ -279,14 +279,6 @@ impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
     }
 }
 
-/// The reader, for deciding who sees real names.
-pub fn audience(state: &AppState, user: &AuthUser) -> Audience {
-    Audience {
-        role: user.role,
-        anonymize_all: state.settings.practice.anonymize_all,
-    }
-}
-
 /// How people appear to this reader in one post-mortem.
 pub async fn redactor_for(
     state: &AppState,
@@ -294,7 +286,7 @@ pub async fn redactor_for(
     postmortem_id: uuid::Uuid,
 ) -> ApiResult<Redactor> {
     let pm = get_record(&state.db, postmortem_id).await?;
-    anonymity::redactor(&state.db, audience(state, user), &pm).await
+    anonymity::redactor(&state.db, Audience::of(user, &state.settings.practice), &pm).await
 }
 
 /// 200 with the resource's `ETag`.

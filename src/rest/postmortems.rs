@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    QueryParams, audience, created,
+    QueryParams, created,
     extract::{JsonBody, Precondition},
     ok_tagged, redactor_for,
 };
@@ -15,7 +15,7 @@ use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
-        anonymity::{self, Redactor},
+        anonymity::{self, Audience, Redactor},
         page::PageRequest,
         participants::{self, ParticipantIn},
         postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
@@ -108,7 +108,12 @@ pub async fn list(
     };
     let list = postmortems::list(&state.db, &filter, &page).await?;
     let records: Vec<_> = list.items.iter().map(|v| &v.record).collect();
-    let redactors = anonymity::redactors(&state.db, audience(&state, &user), &records).await?;
+    let redactors = anonymity::redactors(
+        &state.db,
+        Audience::of(&user, &state.settings.practice),
+        &records,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(list.map(|view| {
         let redactor = &redactors[&view.record.id];
         PostmortemOut::new(view, redactor)
@@ -123,7 +128,12 @@ pub async fn create(
     user.can_write()?;
     let view = postmortems::create(&state.db, input, &state.prefill).await?;
     let (id, version) = (view.record.id, view.record.version);
-    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    let redactor = anonymity::redactor(
+        &state.db,
+        Audience::of(&user, &state.settings.practice),
+        &view.record,
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/postmortems/{id}"),
         version,
@@ -138,7 +148,12 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     let view = postmortems::get(&state.db, *id).await?;
-    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    let redactor = anonymity::redactor(
+        &state.db,
+        Audience::of(&user, &state.settings.practice),
+        &view.record,
+    )
+    .await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),
@@ -161,7 +176,12 @@ pub async fn update(
         &state.prefill,
     )
     .await?;
-    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    let redactor = anonymity::redactor(
+        &state.db,
+        Audience::of(&user, &state.settings.practice),
+        &view.record,
+    )
+    .await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),

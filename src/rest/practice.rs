@@ -5,7 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    QueryParams, audience,
+    QueryParams,
     extract::{JsonBody, body_limit, parse_json, read_body},
     ok_tagged,
     postmortems::PostmortemOut,
@@ -34,7 +34,7 @@ pub async fn review_stored(
     let dossier = dossier::load(&state.db, *id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        audience(&state, &user),
+        Audience::of(&user, &state.settings.practice),
         &dossier.postmortem.record,
     )
     .await?;
@@ -89,7 +89,12 @@ pub async fn publish(
     let record = publishing::publish(&state.db, *id, &user, input).await?;
     announce(&state, record.id).await?;
     let view = crate::services::postmortems::get(&state.db, record.id).await?;
-    let redactor = anonymity::redactor(&state.db, audience(&state, &user), &view.record).await?;
+    let redactor = anonymity::redactor(
+        &state.db,
+        Audience::of(&user, &state.settings.practice),
+        &view.record,
+    )
+    .await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),
@@ -132,7 +137,7 @@ pub async fn document(
     let dossier = dossier::load(&state.db, *id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        audience(&state, &user),
+        Audience::of(&user, &state.settings.practice),
         &dossier.postmortem.record,
     )
     .await?;

@@ -14,7 +14,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::{
-    auth::Role,
+    auth::{AuthUser, Role},
+    config::PracticeSettings,
     domain::{
         anonymize::{People, PersonProfile, Pseudonyms},
         review::Review,
@@ -31,6 +32,14 @@ pub struct Audience {
 }
 
 impl Audience {
+    /// The caller of a request (REST or GraphQL) under the deployment's policy.
+    pub fn of(user: &AuthUser, practice: &PracticeSettings) -> Self {
+        Self {
+            role: user.role,
+            anonymize_all: practice.anonymize_all,
+        }
+    }
+
     /// Admins see names; editors see them unless the post-mortem is
     /// anonymized; viewers never do; nobody does when the deployment says so.
     pub fn sees_names(&self, anonymized: bool) -> bool {
