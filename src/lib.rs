@@ -26,3 +26,5 @@ pub mod startup;
 pub mod telemetry;
 /// Issue-tracker clients (Jira, GitHub, GitLab, Linear) and the outbox worker.
 pub mod trackers;
+/// What each caller may see of each record: the one redaction boundary.
+pub mod views;

@@ -26,6 +26,10 @@ pub struct Model {
     pub sync_state: SyncState,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_sync_error: Option<String>,
+    /// The failure in hindsight's own words, naming the owner only as
+    /// `{owner}`: what readers who may not see names are shown.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_sync_reason: Option<String>,
     pub completed_at: Option<DateTimeUtc>,
     /// RFC 5545 RRULE (a subset) for recurring checks; the due date is the first occurrence.
     pub recurrence: Option<String>,

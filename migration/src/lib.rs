@@ -11,6 +11,7 @@ mod m20261124_000005_create_prefill;
 mod m20261124_000006_create_trackers_and_outbox;
 mod m20261124_000007_publishing_and_calendars;
 mod m20261124_000008_data_versions;
+mod m20261201_000010_sync_reasons;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_trackers_and_outbox::Migration),
             Box::new(m20261124_000007_publishing_and_calendars::Migration),
             Box::new(m20261124_000008_data_versions::Migration),
+            Box::new(m20261201_000010_sync_reasons::Migration),
         ]
     }
 }

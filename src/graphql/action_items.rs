@@ -16,7 +16,7 @@ use super::{
     types::{ActionItem, ActionItemStatus, CauseArea, Priority, SyncState},
 };
 use crate::services::{
-    action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
+    action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch, OwnerScope},
     page::encode_cursor,
 };
 
@@ -61,6 +61,7 @@ impl ActionItemQuery {
             due_before: f.due_before,
             team: f.team,
             sync_state: f.sync_state.map(Into::into),
+            owner_scope: OwnerScope::of(caller.audience()),
         };
         let today = Utc::now().date_naive();
         let list = action_items::list(&caller.state.db, &filter, today, &page)
@@ -94,7 +95,7 @@ impl ActionItemQuery {
                 .map(|(item, redactor)| {
                     Edge::new(
                         encode_cursor(&item.id.to_string()),
-                        ActionItem(item, redactor),
+                        ActionItem::new(item, &redactor),
                     )
                 }),
         );
@@ -108,7 +109,7 @@ impl ActionItemQuery {
         match action_items::get(&caller.state.db, id).await {
             Ok(item) => {
                 let redactor = caller.redactor_of(item.postmortem_id).await?;
-                Ok(Some(ActionItem(item, redactor)))
+                Ok(Some(ActionItem::new(item, &redactor)))
             }
             Err(crate::error::ApiError::NotFound(_)) => Ok(None),
             Err(other) => Err(other).gql(),
@@ -184,7 +185,7 @@ impl ActionItemMutation {
             .await
             .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
-        Ok(ActionItem(item, redactor))
+        Ok(ActionItem::new(item, &redactor))
     }
 
     async fn update_action_item(
@@ -213,7 +214,7 @@ impl ActionItemMutation {
                 .await
                 .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
-        Ok(ActionItem(item, redactor))
+        Ok(ActionItem::new(item, &redactor))
     }
 
     /// Deletes an action item (admin).

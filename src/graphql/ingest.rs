@@ -10,10 +10,14 @@ use entity::{event, integration};
 use uuid::Uuid;
 
 use super::{Caller, error::GraphqlResult, page_connection, page_cost};
-use crate::services::{
-    events::{self, EventFilter as EventsFilter},
-    integrations::{self, IntegrationConfig as StoredConfig},
-    page::{encode_cursor, time_id_key},
+use crate::{
+    services::{
+        anonymity,
+        events::{self, EventFilter as EventsFilter},
+        integrations::{self, IntegrationConfig as StoredConfig},
+        page::{encode_cursor, time_id_key},
+    },
+    views::Seen,
 };
 
 /// The tool an integration receives webhooks from; it decides how deliveries
@@ -132,72 +136,74 @@ impl Integration {
     }
 }
 
-pub struct Event(event::Model);
+pub struct Event(Seen<event::Model>);
 
 /// An alert or deploy event normalized from a webhook delivery, in the
 /// source's own time. Pre-fill copies the events that belong to an open
 /// post-mortem into its timeline, with the same kind, title and source.
+/// Events belong to no post-mortem: people in them are named to admins only.
 #[Object]
 impl Event {
     /// The event's id; pre-filled timeline entries point to it as `eventId`.
     async fn id(&self) -> Uuid {
-        self.0.id
+        self.0.id()
     }
     /// The integration whose delivery brought it.
     async fn integration_id(&self) -> Uuid {
-        self.0.integration_id
+        self.0.integration_id()
     }
     /// When it happened, as the source reported it.
     async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+        self.0.occurred_at()
     }
     /// What happened, named as timeline entry kinds are: `alert.triggered`,
     /// `alert.acknowledged`, `alert.resolved`, `alert.escalated`,
     /// `alert.annotated`, `deploy.started`, `deploy.succeeded`, `deploy.failed`.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind()
     }
-    /// The source's one-line summary.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// The source's one-line summary, with people scrubbed for non-admins.
+    async fn title(&self) -> String {
+        self.0.title()
     }
     /// The service it is about, as the source names it.
-    async fn service(&self) -> Option<&str> {
-        self.0.service.as_deref()
+    async fn service(&self) -> Option<String> {
+        self.0.service()
     }
     /// One scale across sources: `critical`, `high`, `medium`, `low`, `info`.
     async fn severity(&self) -> Option<&str> {
-        self.0.severity.as_deref()
+        self.0.severity()
     }
-    /// Link to the alert, incident or deployment at the source.
-    async fn link(&self) -> Option<&str> {
-        self.0.link.as_deref()
+    /// Link to the alert, incident or deployment at the source; null for
+    /// non-admins when it names a person.
+    async fn link(&self) -> Option<String> {
+        self.0.link()
     }
-    /// Who or what acted at the source, as the source names them.
+    /// Who or what acted at the source, as the source names them: admins only.
     async fn actor(&self) -> Option<&str> {
-        self.0.actor.as_deref()
+        self.0.actor()
     }
     /// Ties the events of one incident or deploy together (PagerDuty incident
     /// id, Alertmanager group key, GitHub deployment id, ...); post-mortems
     /// name these as incident references.
-    async fn correlation_key(&self) -> Option<&str> {
-        self.0.correlation_key.as_deref()
+    async fn correlation_key(&self) -> Option<String> {
+        self.0.correlation_key()
     }
     /// The kind of integration that sent it: `pagerduty`, `github`, ...
     async fn source(&self) -> &str {
-        &self.0.source
+        self.0.source()
     }
     /// The source's id of what the event is about (incident, alert, deployment).
     async fn external_id(&self) -> Option<&str> {
-        self.0.external_id.as_deref()
+        self.0.external_id()
     }
     /// The source's own name for the event: `incident.triggered`, `deployment_status`, ...
     async fn raw_event_type(&self) -> &str {
-        &self.0.raw_event_type
+        self.0.raw_event_type()
     }
     /// When hindsight received it.
     async fn received_at(&self) -> DateTime<Utc> {
-        self.0.received_at
+        self.0.received_at()
     }
 }
 
@@ -276,8 +282,12 @@ impl IngestQuery {
             to: f.to,
         };
         let list = events::list(&caller.state.db, &filter, &page).await.gql()?;
+        let redactor = anonymity::for_events(&caller.state.db, caller.audience())
+            .await
+            .gql()?;
         Ok(page_connection(list, after.as_deref(), |e| {
-            (encode_cursor(&time_id_key(&e.occurred_at, &e.id)), Event(e))
+            let cursor = encode_cursor(&time_id_key(&e.occurred_at, &e.id));
+            (cursor, Event(Seen::new(e, &redactor)))
         }))
     }
 }

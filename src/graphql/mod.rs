@@ -156,7 +156,7 @@ impl Caller {
     /// The same naming rules as REST: admins see names, editors unless the
     /// post-mortem is anonymized, viewers never.
     pub fn audience(&self) -> Audience {
-        Audience::of(&self.user, &self.state.settings.practice)
+        Audience::of(&self.user, &self.state.settings)
     }
 
     /// How people appear in `pm` to this caller: from the participants and

@@ -17,6 +17,7 @@ use crate::services::{
     participants::{self, ParticipantIn},
     people,
 };
+use crate::views::SeenPerson;
 
 #[derive(Default)]
 pub struct PeopleQuery;
@@ -40,11 +41,12 @@ impl PeopleQuery {
             .await
             .gql()?;
         let mut connection = Connection::new(after.is_some(), list.next_cursor.is_some());
-        connection.edges.extend(
-            list.items
-                .into_iter()
-                .map(|p| Edge::new(encode_cursor(&p.id.to_string()), Person::named(p))),
-        );
+        connection.edges.extend(list.items.into_iter().map(|p| {
+            Edge::new(
+                encode_cursor(&p.id.to_string()),
+                Person(SeenPerson::from_directory(p)),
+            )
+        }));
         Ok(connection)
     }
 
@@ -53,7 +55,7 @@ impl PeopleQuery {
         let caller = Caller::get(ctx)?;
         caller.write()?;
         match people::get(&caller.state.db, id).await {
-            Ok(person) => Ok(Some(Person::named(person))),
+            Ok(person) => Ok(Some(Person(SeenPerson::from_directory(person)))),
             Err(crate::error::ApiError::NotFound(_)) => Ok(None),
             Err(other) => Err(other).gql(),
         }
@@ -83,7 +85,7 @@ impl ParticipantMutation {
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
-        Ok(Participant(row, redactor))
+        Ok(Participant::new(row, &redactor))
     }
 
     /// Removes a person from a post-mortem (editor). True when removed.

@@ -29,16 +29,22 @@ use crate::services::{
     page::encode_cursor,
     postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
 };
+use crate::views::Seen;
 
-pub struct PostMortem(PostmortemView);
+pub struct PostMortem(Arc<PostmortemView>);
 
 impl PostMortem {
     pub fn new(view: PostmortemView) -> Self {
-        Self(view)
+        Self(Arc::new(view))
     }
 
     async fn redactor(&self, ctx: &Context<'_>) -> Result<Arc<Redactor>> {
         Caller::get(ctx)?.redactor(&self.0.record).await
+    }
+
+    /// This post-mortem as the caller may see it.
+    async fn seen(&self, ctx: &Context<'_>) -> Result<Seen<Arc<PostmortemView>>> {
+        Ok(Seen::new(self.0.clone(), &self.redactor(ctx).await?))
     }
 
     /// Everything known about it, from the request's loaders: what the review
@@ -54,7 +60,7 @@ impl PostMortem {
             loaders.directory(),
         )?;
         Ok(Dossier {
-            postmortem: self.0.clone(),
+            postmortem: (*self.0).clone(),
             participants: owned(participants),
             timeline: owned(timeline),
             causes: owned(causes),
@@ -72,10 +78,10 @@ impl PostMortem {
         self.0.record.id
     }
     async fn title(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(self.redactor(ctx).await?.text(&self.0.record.title))
+        Ok(self.seen(ctx).await?.title())
     }
     async fn summary(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(self.redactor(ctx).await?.text(&self.0.record.summary))
+        Ok(self.seen(ctx).await?.summary())
     }
     async fn status(&self) -> PostMortemStatus {
         self.0.record.status.into()
@@ -111,18 +117,19 @@ impl PostMortem {
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.0.record.resolved_at
     }
-    async fn author_id(&self) -> Option<Uuid> {
-        self.0.record.author_id
+    /// The author's id; for a reader who may not see names, a handle that
+    /// is different in every post-mortem and opens nothing in `people`.
+    async fn author_id(&self, ctx: &Context<'_>) -> Result<Option<Uuid>> {
+        Ok(self.seen(ctx).await?.author_id())
     }
     /// The author as this reader may see them: a name, or a pseudonym (as
     /// `author_name` over REST).
     async fn author_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let redactor = self.redactor(ctx).await?;
-        Ok(self.0.record.author_id.and_then(|a| redactor.person(a)))
+        Ok(self.seen(ctx).await?.author_name())
     }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let redactor = self.redactor(ctx).await?;
-        Person::in_postmortem(ctx, self.0.record.author_id, &redactor).await
+        let seen = self.seen(ctx).await?;
+        Person::in_postmortem(ctx, |directory| seen.author(directory)).await
     }
     /// Whether people are shown by pseudonym to readers who may not see names.
     async fn anonymized(&self) -> bool {
@@ -141,14 +148,14 @@ impl PostMortem {
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.record.published_at
     }
-    /// The token subject that published it.
-    async fn published_by(&self) -> Option<&str> {
-        self.0.record.published_by.as_deref()
+    /// The token subject that published it; for a reader who may not see
+    /// names, the pseudonym of the person it names, or null.
+    async fn published_by(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.seen(ctx).await?.published_by())
     }
     /// Why an admin published it despite review errors.
     async fn publish_override_reason(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let redactor = self.redactor(ctx).await?;
-        Ok(redactor.optional_text(self.0.record.publish_override_reason.as_deref()))
+        Ok(self.seen(ctx).await?.publish_override_reason())
     }
 
     /// What happened, in order. `first` entries (default 50).
@@ -168,7 +175,7 @@ impl PostMortem {
                 .unwrap_or_default()
                 .iter()
                 .take(limit)
-                .map(|e| TimelineEntry(e.clone(), redactor.clone()))
+                .map(|e| TimelineEntry::new(e.clone(), &redactor))
                 .collect(),
         ))
     }
@@ -186,7 +193,7 @@ impl PostMortem {
                 .unwrap_or_default()
                 .iter()
                 .filter(|c| area.is_none_or(|a| a == c.area))
-                .map(|c| Cause(c.clone(), redactor.clone()))
+                .map(|c| Cause::new(c.clone(), &redactor))
                 .collect(),
         ))
     }
@@ -220,7 +227,7 @@ impl PostMortem {
                 .unwrap_or_default()
                 .iter()
                 .take(limit)
-                .map(|i| ActionItem(i.clone(), redactor.clone()))
+                .map(|i| ActionItem::new(i.clone(), &redactor))
                 .collect(),
         ))
     }
@@ -238,7 +245,7 @@ impl PostMortem {
             participants
                 .unwrap_or_default()
                 .iter()
-                .map(|p| Participant(p.clone(), redactor.clone()))
+                .map(|p| Participant::new(p.clone(), &redactor))
                 .collect(),
         ))
     }
@@ -320,7 +327,7 @@ impl PostmortemQuery {
             to: filter.to,
             text: filter.text,
         };
-        let list = postmortems::list(&caller.state.db, &filter, &page)
+        let list = postmortems::list_as(&caller.state.db, caller.audience(), &filter, &page)
             .await
             .gql()?;
         let ids: Vec<Uuid> = list.items.iter().map(|v| v.record.id).collect();
@@ -468,6 +475,7 @@ impl PostmortemMutation {
         let view = postmortems::update(
             &caller.state.db,
             id,
+            &caller.user,
             patch,
             precondition(expected_version),
             &caller.state.prefill,

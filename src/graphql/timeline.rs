@@ -85,7 +85,7 @@ impl TimelineMutation {
             .gql()?;
         caller.state.timeline_feed.publish_created(&entry);
         let redactor = caller.redactor_of(postmortem_id).await?;
-        Ok(TimelineEntry(entry, redactor))
+        Ok(TimelineEntry::new(entry, &redactor))
     }
 
     async fn update_timeline_entry(
@@ -111,7 +111,7 @@ impl TimelineMutation {
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
-        Ok(TimelineEntry(entry, redactor))
+        Ok(TimelineEntry::new(entry, &redactor))
     }
 
     /// Deletes a timeline entry (admin).
@@ -146,7 +146,7 @@ impl TimelineMutation {
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
-        Ok(Cause(cause, redactor))
+        Ok(Cause::new(cause, &redactor))
     }
 
     async fn update_cause(
@@ -168,7 +168,7 @@ impl TimelineMutation {
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
-        Ok(Cause(cause, redactor))
+        Ok(Cause::new(cause, &redactor))
     }
 
     /// Deletes a cause (admin).
@@ -213,7 +213,7 @@ impl TimelineSubscription {
                                 // Named as this subscriber may see them, as of now.
                                 let redactor =
                                     redactor_now(&state, audience, postmortem_id).await.ok()?;
-                                return Some((TimelineEntry(entry, redactor), receiver));
+                                return Some((TimelineEntry::new(entry, &redactor), receiver));
                             }
                             Ok(_) | Err(RecvError::Lagged(_)) => continue,
                             Err(RecvError::Closed) => return None,
@@ -231,7 +231,5 @@ async fn redactor_now(
     postmortem_id: Uuid,
 ) -> ApiResult<Arc<Redactor>> {
     let pm = postmortems::get_record(&state.db, postmortem_id).await?;
-    Ok(Arc::new(
-        anonymity::redactor(&state.db, audience, &pm).await?,
-    ))
+    anonymity::redactor(&state.db, audience, &pm).await
 }

@@ -1,5 +1,7 @@
 //! Action items: under their post-mortem, and across all post-mortems.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item};
@@ -15,11 +17,12 @@ use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
-        action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
+        action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch, OwnerScope},
         anonymity::{self, Audience, Redactor},
         page::PageRequest,
     },
     startup::AppState,
+    views::Seen,
 };
 
 #[derive(Debug, Serialize)]
@@ -49,28 +52,29 @@ pub struct ActionItemOut {
 }
 
 impl ActionItemOut {
-    pub fn new(m: action_item::Model, r: &Redactor) -> Self {
+    pub fn new(m: action_item::Model, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(m, r);
         Self {
-            id: m.id,
-            postmortem_id: m.postmortem_id,
-            cause_id: m.cause_id,
-            area: m.area,
-            title: r.text(&m.title),
-            description: r.text(&m.description),
-            owner_id: m.owner_id,
-            owner_name: m.owner_id.and_then(|o| r.person(o)),
-            due_date: m.due_date,
-            priority: m.priority,
-            status: m.status,
-            tracker_id: m.tracker_id,
-            external_key: m.external_key,
-            external_url: m.external_url,
-            sync_state: m.sync_state,
-            last_sync_error: m.last_sync_error,
-            completed_at: m.completed_at,
-            recurrence: m.recurrence,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            id: v.id(),
+            postmortem_id: v.postmortem_id(),
+            cause_id: v.cause_id(),
+            area: v.area(),
+            title: v.title(),
+            description: v.description(),
+            owner_id: v.owner_id(),
+            owner_name: v.owner_name(),
+            due_date: v.due_date(),
+            priority: v.priority(),
+            status: v.status(),
+            tracker_id: v.tracker_id(),
+            external_key: v.external_key().map(str::to_owned),
+            external_url: v.external_url(),
+            sync_state: v.sync_state(),
+            last_sync_error: v.last_sync_error(),
+            completed_at: v.completed_at(),
+            recurrence: v.recurrence().map(str::to_owned),
+            created_at: v.created_at(),
+            updated_at: v.updated_at(),
         }
     }
 }
@@ -86,7 +90,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, postmortem_id: Option<Uuid>) -> ActionItemFilter {
+    fn filter(&self, postmortem_id: Option<Uuid>, audience: Audience) -> ActionItemFilter {
         ActionItemFilter {
             postmortem_id,
             owner_id: self.owner_id,
@@ -95,6 +99,7 @@ impl ListQuery {
             due_before: self.due_before,
             team: None,
             sync_state: None,
+            owner_scope: OwnerScope::of(audience),
         }
     }
 }
@@ -110,8 +115,7 @@ async fn respond_list(
     let list = action_items::list(&state.db, &filter, today, &page).await?;
     let ids = list.items.iter().map(|i| i.postmortem_id);
     let redactors =
-        anonymity::redactors_by_id(&state.db, Audience::of(user, &state.settings.practice), ids)
-            .await?;
+        anonymity::redactors_by_id(&state.db, Audience::of(user, &state.settings), ids).await?;
     Ok(HttpResponse::Ok().json(list.map(|item| {
         let redactor = &redactors[&item.postmortem_id];
         ActionItemOut::new(item, redactor)
@@ -133,7 +137,13 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
-    respond_list(&state, &user, q.filter(None), &q).await
+    respond_list(
+        &state,
+        &user,
+        q.filter(None, Audience::of(&user, &state.settings)),
+        &q,
+    )
+    .await
 }
 
 pub async fn list_for_postmortem(
@@ -144,7 +154,13 @@ pub async fn list_for_postmortem(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     crate::services::postmortems::get_record(&state.db, *id).await?;
-    respond_list(&state, &user, q.filter(Some(*id)), &q).await
+    respond_list(
+        &state,
+        &user,
+        q.filter(Some(*id), Audience::of(&user, &state.settings)),
+        &q,
+    )
+    .await
 }
 
 pub async fn create(

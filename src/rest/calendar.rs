@@ -14,6 +14,7 @@ use crate::{
         calendar::{self, FeedScope},
     },
     startup::AppState,
+    views::Seen,
 };
 
 #[derive(Debug, Deserialize)]
@@ -47,15 +48,15 @@ pub async fn feed(
     };
     let items = calendar::items(&state.db, &scope).await?;
     // The feed is read by whoever holds its URL: people are named as for a viewer.
-    let viewer = Audience {
-        role: Role::Viewer,
-        anonymize_all: state.settings.practice.anonymize_all,
-    };
+    let viewer = Audience::with_role(Role::Viewer, &state.settings);
     let ids = items.iter().map(|i| i.postmortem_id);
     let redactors = anonymity::redactors_by_id(&state.db, viewer, ids).await?;
     let rows: Vec<_> = items
         .into_iter()
-        .filter_map(|item| redactors.get(&item.postmortem_id).map(|r| (item, r)))
+        .filter_map(|item| {
+            let redactor = redactors.get(&item.postmortem_id)?;
+            Some(Seen::new(item, redactor))
+        })
         .collect();
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

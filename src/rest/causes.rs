@@ -1,5 +1,7 @@
 //! `/api/v1/postmortems/{id}/causes`: contributing causes by area.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::{CauseArea, cause};
@@ -20,6 +22,7 @@ use crate::{
         page::PageRequest,
     },
     startup::AppState,
+    views::Seen,
 };
 
 #[derive(Debug, Serialize)]
@@ -33,14 +36,15 @@ pub struct CauseOut {
 }
 
 impl CauseOut {
-    pub fn new(m: cause::Model, r: &Redactor) -> Self {
+    pub fn new(m: cause::Model, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(m, r);
         Self {
-            id: m.id,
-            postmortem_id: m.postmortem_id,
-            area: m.area,
-            description: r.text(&m.description),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            id: v.id(),
+            postmortem_id: v.postmortem_id(),
+            area: v.area(),
+            description: v.description(),
+            created_at: v.created_at(),
+            updated_at: v.updated_at(),
         }
     }
 }

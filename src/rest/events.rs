@@ -1,5 +1,7 @@
 //! `GET /api/v1/events`: normalized alert and deploy events from every integration.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::event;
@@ -11,10 +13,12 @@ use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
+        anonymity::{self, Audience, Redactor},
         events::{self, EventFilter},
         page::PageRequest,
     },
     startup::AppState,
+    views::Seen,
 };
 
 #[derive(Debug, Serialize)]
@@ -35,23 +39,24 @@ pub struct EventOut {
     pub received_at: DateTime<Utc>,
 }
 
-impl From<event::Model> for EventOut {
-    fn from(m: event::Model) -> Self {
+impl EventOut {
+    fn new(m: event::Model, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(m, r);
         Self {
-            id: m.id,
-            integration_id: m.integration_id,
-            occurred_at: m.occurred_at,
-            kind: m.kind,
-            title: m.title,
-            service: m.service,
-            severity: m.severity,
-            link: m.link,
-            actor: m.actor,
-            correlation_key: m.correlation_key,
-            source: m.source,
-            external_id: m.external_id,
-            raw_event_type: m.raw_event_type,
-            received_at: m.received_at,
+            id: v.id(),
+            integration_id: v.integration_id(),
+            occurred_at: v.occurred_at(),
+            kind: v.kind().to_owned(),
+            title: v.title(),
+            service: v.service(),
+            severity: v.severity().map(str::to_owned),
+            link: v.link(),
+            actor: v.actor().map(str::to_owned),
+            correlation_key: v.correlation_key(),
+            source: v.source().to_owned(),
+            external_id: v.external_id().map(str::to_owned),
+            raw_event_type: v.raw_event_type().to_owned(),
+            received_at: v.received_at(),
         }
     }
 }
@@ -83,5 +88,6 @@ pub async fn list(
         to: q.to,
     };
     let list = events::list(&state.db, &filter, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(EventOut::from)))
+    let redactor = anonymity::for_events(&state.db, Audience::of(&user, &state.settings)).await?;
+    Ok(HttpResponse::Ok().json(list.map(|e| EventOut::new(e, &redactor))))
 }

@@ -284,9 +284,9 @@ pub async fn redactor_for(
     state: &AppState,
     user: &AuthUser,
     postmortem_id: uuid::Uuid,
-) -> ApiResult<Redactor> {
+) -> ApiResult<std::sync::Arc<Redactor>> {
     let pm = get_record(&state.db, postmortem_id).await?;
-    anonymity::redactor(&state.db, Audience::of(user, &state.settings.practice), &pm).await
+    anonymity::redactor(&state.db, Audience::of(user, &state.settings), &pm).await
 }
 
 /// 200 with the resource's `ETag`.

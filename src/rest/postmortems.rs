@@ -1,5 +1,7 @@
 //! `/api/v1/postmortems` and their participants.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::{ParticipantRole, PostmortemStatus, Severity, participant};
@@ -21,6 +23,7 @@ use crate::{
         postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
     },
     startup::AppState,
+    views::Seen,
 };
 
 /// A post-mortem as the API shows it.
@@ -49,33 +52,27 @@ pub struct PostmortemOut {
 
 impl PostmortemOut {
     /// The view of `m` for a reader whose naming rules are `r`.
-    pub fn new(
-        PostmortemView {
-            record: m,
-            services,
-            incident_refs,
-        }: PostmortemView,
-        r: &Redactor,
-    ) -> Self {
+    pub fn new(view: PostmortemView, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(Arc::new(view), r);
         Self {
-            id: m.id,
-            title: r.text(&m.title),
-            summary: r.text(&m.summary),
-            status: m.status,
-            severity: m.severity,
-            services,
-            incident_refs,
-            impact_started_at: m.impact_started_at,
-            detected_at: m.detected_at,
-            acknowledged_at: m.acknowledged_at,
-            mitigated_at: m.mitigated_at,
-            resolved_at: m.resolved_at,
-            author_id: m.author_id,
-            author_name: m.author_id.and_then(|a| r.person(a)),
-            anonymized: m.anonymized,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            published_at: m.published_at,
+            id: v.id(),
+            title: v.title(),
+            summary: v.summary(),
+            status: v.status(),
+            severity: v.severity(),
+            services: v.services().to_vec(),
+            incident_refs: v.incident_refs().to_vec(),
+            impact_started_at: v.impact_started_at(),
+            detected_at: v.detected_at(),
+            acknowledged_at: v.acknowledged_at(),
+            mitigated_at: v.mitigated_at(),
+            resolved_at: v.resolved_at(),
+            author_id: v.author_id(),
+            author_name: v.author_name(),
+            anonymized: v.anonymized(),
+            created_at: v.created_at(),
+            updated_at: v.updated_at(),
+            published_at: v.published_at(),
         }
     }
 }
@@ -108,12 +105,8 @@ pub async fn list(
     };
     let list = postmortems::list(&state.db, &filter, &page).await?;
     let records: Vec<_> = list.items.iter().map(|v| &v.record).collect();
-    let redactors = anonymity::redactors(
-        &state.db,
-        Audience::of(&user, &state.settings.practice),
-        &records,
-    )
-    .await?;
+    let redactors =
+        anonymity::redactors(&state.db, Audience::of(&user, &state.settings), &records).await?;
     Ok(HttpResponse::Ok().json(list.map(|view| {
         let redactor = &redactors[&view.record.id];
         PostmortemOut::new(view, redactor)
@@ -130,7 +123,7 @@ pub async fn create(
     let (id, version) = (view.record.id, view.record.version);
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &view.record,
     )
     .await?;
@@ -150,7 +143,7 @@ pub async fn get(
     let view = postmortems::get(&state.db, *id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &view.record,
     )
     .await?;
@@ -171,6 +164,7 @@ pub async fn update(
     let view = postmortems::update(
         &state.db,
         *id,
+        &user,
         patch,
         |v| precondition.check(v),
         &state.prefill,
@@ -178,7 +172,7 @@ pub async fn update(
     .await?;
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &view.record,
     )
     .await?;
@@ -209,12 +203,13 @@ pub struct ParticipantOut {
 }
 
 impl ParticipantOut {
-    fn new(m: participant::Model, r: &Redactor) -> Self {
+    fn new(m: participant::Model, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(m, r);
         Self {
-            name: r.person(m.person_id),
-            person_id: m.person_id,
-            role: m.role,
-            added_at: m.created_at,
+            person_id: v.person_id(),
+            name: v.name(),
+            role: v.role(),
+            added_at: v.added_at(),
         }
     }
 }

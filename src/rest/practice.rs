@@ -34,7 +34,7 @@ pub async fn review_stored(
     let dossier = dossier::load(&state.db, *id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &dossier.postmortem.record,
     )
     .await?;
@@ -49,15 +49,19 @@ pub async fn review_draft(
     JsonBody(mut draft): JsonBody<Draft>,
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
-    let directory = crate::services::people::all(&state.db).await?;
-    draft
-        .people
-        .extend(directory.into_iter().map(|p| DraftPerson {
-            id: Some(p.id.to_string()),
-            display_name: Some(p.display_name),
-            email: Some(p.email),
-            github_login: p.github_login,
-        }));
+    // Only a caller who may read names gets the directory's help: for anyone
+    // else, findings could otherwise answer "who is <login>?" with a name.
+    if Audience::of(&user, &state.settings).sees_names(false) {
+        let directory = crate::services::people::all(&state.db).await?;
+        draft
+            .people
+            .extend(directory.into_iter().map(|p| DraftPerson {
+                id: Some(p.id.to_string()),
+                display_name: Some(p.display_name),
+                email: Some(p.email),
+                github_login: p.github_login,
+            }));
+    }
     Ok(HttpResponse::Ok().json(review::review(&draft)))
 }
 
@@ -86,12 +90,13 @@ pub async fn publish(
     } else {
         parse_json(&bytes)?
     };
-    let record = publishing::publish(&state.db, *id, &user, input).await?;
+    let audience = Audience::of(&user, &state.settings);
+    let record = publishing::publish(&state.db, *id, &user, audience, input).await?;
     announce(&state, record.id).await?;
     let view = crate::services::postmortems::get(&state.db, record.id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &view.record,
     )
     .await?;
@@ -106,7 +111,7 @@ async fn announce(state: &AppState, id: Uuid) -> ApiResult<()> {
         return Ok(());
     }
     let dossier = dossier::load(&state.db, id).await?;
-    let shared = Audience::shared(state.settings.practice.anonymize_all);
+    let shared = Audience::shared(&state.settings);
     let redactor = anonymity::redactor(&state.db, shared, &dossier.postmortem.record).await?;
     let document = dossier.document(&redactor);
     let metrics = dossier.metrics();
@@ -137,7 +142,7 @@ pub async fn document(
     let dossier = dossier::load(&state.db, *id).await?;
     let redactor = anonymity::redactor(
         &state.db,
-        Audience::of(&user, &state.settings.practice),
+        Audience::of(&user, &state.settings),
         &dossier.postmortem.record,
     )
     .await?;

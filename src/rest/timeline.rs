@@ -1,5 +1,7 @@
 //! `/api/v1/postmortems/{id}/timeline`: what happened, in order.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use entity::timeline_entry;
@@ -23,6 +25,7 @@ use crate::{
         timeline::{self, EntryIn, EntryPatch},
     },
     startup::AppState,
+    views::Seen,
 };
 
 #[derive(Debug, Serialize)]
@@ -42,20 +45,21 @@ pub struct TimelineEntryOut {
 }
 
 impl TimelineEntryOut {
-    pub fn new(m: timeline_entry::Model, r: &Redactor) -> Self {
+    pub fn new(m: timeline_entry::Model, r: &Arc<Redactor>) -> Self {
+        let v = Seen::new(m, r);
         Self {
-            id: m.id,
-            postmortem_id: m.postmortem_id,
-            occurred_at: m.occurred_at,
-            kind: m.kind,
-            source: m.source,
-            title: r.text(&m.title),
-            description: r.text(&m.description),
-            link: m.link,
-            service: m.service,
-            event_id: m.event_id,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            id: v.id(),
+            postmortem_id: v.postmortem_id(),
+            occurred_at: v.occurred_at(),
+            kind: v.kind().to_owned(),
+            source: v.source().to_owned(),
+            title: v.title(),
+            description: v.description(),
+            link: v.link(),
+            service: v.service(),
+            event_id: v.event_id(),
+            created_at: v.created_at(),
+            updated_at: v.updated_at(),
         }
     }
 }

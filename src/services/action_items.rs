@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item, person};
+use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item, person, postmortem};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait, prelude::*,
@@ -11,7 +11,9 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Problems, begin_write, causes, new_id, now,
+    Problems,
+    anonymity::Audience,
+    begin_write, causes, new_id, now,
     outbox::{self, Urgency},
     page::{Page, PageRequest, parse_uuid_key},
     people, postmortems, trackers, update_versioned,
@@ -75,6 +77,33 @@ pub struct ActionItemFilter {
     /// Owned by someone in this team.
     pub team: Option<String>,
     pub sync_state: Option<SyncState>,
+    /// Where `owner_id` may match: a reader who may not see names in a
+    /// post-mortem must not learn who owns its items by filtering on them.
+    pub owner_scope: OwnerScope,
+}
+
+/// The post-mortems an owner filter looks into, by what the reader may see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OwnerScope {
+    /// Every post-mortem (admins).
+    #[default]
+    Everywhere,
+    /// Post-mortems that are not anonymized (editors).
+    NamedPostmortems,
+    /// None: this reader sees names nowhere (viewers), so an owner filter matches nothing.
+    Nowhere,
+}
+
+impl OwnerScope {
+    pub fn of(audience: Audience) -> Self {
+        if audience.sees_names(true) {
+            Self::Everywhere
+        } else if audience.sees_names(false) {
+            Self::NamedPostmortems
+        } else {
+            Self::Nowhere
+        }
+    }
 }
 
 /// The cause must belong to the same post-mortem; an item with a cause takes
@@ -206,6 +235,7 @@ async fn insert(
             SyncState::NotSynced
         }),
         last_sync_error: Set(None),
+        last_sync_reason: Set(None),
         completed_at: Set(completed_at(status, None)),
         recurrence: Set(recurrence),
         version: Set(1),
@@ -321,6 +351,7 @@ async fn change(
         model.external_url = Set(None);
         model.synced_snapshot = Set(None);
         model.last_sync_error = Set(None);
+        model.last_sync_reason = Set(None);
     }
     let has_tracker = patch.tracker_id.unwrap_or(current.tracker_id).is_some();
     model.sync_state = Set(if has_tracker {
@@ -355,6 +386,21 @@ pub async fn list(
     }
     if let Some(owner) = filter.owner_id {
         query = query.filter(C::OwnerId.eq(owner));
+        match filter.owner_scope {
+            OwnerScope::Everywhere => {}
+            OwnerScope::NamedPostmortems => {
+                query = query.filter(
+                    C::PostmortemId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(postmortem::Column::Id)
+                            .from(postmortem::Entity)
+                            .and_where(postmortem::Column::Anonymized.eq(false))
+                            .to_owned(),
+                    ),
+                );
+            }
+            OwnerScope::Nowhere => query = query.filter(sea_orm::sea_query::Expr::value(false)),
+        }
     }
     if let Some(status) = filter.status {
         query = query.filter(C::Status.eq(status));

@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{AuthUser, Role},
-    config::PracticeSettings,
+    config::{Secret, Settings},
     domain::{
         anonymize::{People, PersonProfile, Pseudonyms},
-        review::Review,
+        review::{Finding, Review},
     },
     error::ApiResult,
 };
@@ -29,14 +29,21 @@ pub struct Audience {
     pub role: Role,
     /// The deployment shows pseudonyms to everyone.
     pub anonymize_all: bool,
+    /// Turns a person's id into the handle readers who may not see names get.
+    pub handles: HandleKey,
 }
 
 impl Audience {
     /// The caller of a request (REST or GraphQL) under the deployment's policy.
-    pub fn of(user: &AuthUser, practice: &PracticeSettings) -> Self {
+    pub fn of(user: &AuthUser, settings: &Settings) -> Self {
+        Self::with_role(user.role, settings)
+    }
+
+    pub fn with_role(role: Role, settings: &Settings) -> Self {
         Self {
-            role: user.role,
-            anonymize_all: practice.anonymize_all,
+            role,
+            anonymize_all: settings.practice.anonymize_all,
+            handles: HandleKey::derive(&settings.secret_key),
         }
     }
 
@@ -53,14 +60,55 @@ impl Audience {
         }
     }
 
+    /// What belongs to no post-mortem (events from webhooks): names only for
+    /// admins, as if it were anonymized.
+    pub fn sees_names_outside_postmortems(&self) -> bool {
+        self.sees_names(true)
+    }
+
     /// What leaves the service (announcements): names only where the
     /// post-mortem is not anonymized, as an editor would see it.
-    pub fn shared(anonymize_all: bool) -> Self {
-        Self {
-            role: Role::Editor,
-            anonymize_all,
-        }
+    pub fn shared(settings: &Settings) -> Self {
+        Self::with_role(Role::Editor, settings)
     }
+}
+
+/// The key of per-post-mortem person handles, derived from the secret key:
+/// a reader who may not see names gets, for each person, an id that is
+/// different in every post-mortem (so pseudonyms cannot be linked across
+/// post-mortems) and opens nothing in `/api/v1/people`.
+#[derive(Clone, Copy)]
+pub struct HandleKey([u8; 32]);
+
+impl std::fmt::Debug for HandleKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandleKey(**redacted**)")
+    }
+}
+
+impl HandleKey {
+    pub fn derive(secret: &Secret) -> Self {
+        Self(mac(secret.expose(), &[b"hindsight person handles v1"]))
+    }
+
+    /// The handle of `person` in `postmortem`: a version 8 UUID.
+    pub fn handle(&self, postmortem: Uuid, person: Uuid) -> Uuid {
+        let digest = mac(&self.0, &[postmortem.as_bytes(), person.as_bytes()]);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    }
+}
+
+fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC takes a key of any length")
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 /// How one post-mortem's people appear to one reader.
@@ -68,7 +116,14 @@ pub struct Redactor {
     pseudonyms: Option<Pseudonyms>,
     names: Arc<foldhash::HashMap<Uuid, String>>,
     incident_date: NaiveDate,
+    /// The post-mortem whose people these are (nil outside post-mortems).
+    postmortem_id: Uuid,
+    audience: Audience,
 }
+
+/// What a reader who may not see names reads where a sync failed before
+/// failures were recorded in two parts.
+const OLD_SYNC_FAILURE: &str = "the last sync failed; an admin can see why";
 
 impl Redactor {
     /// Free text with people replaced by their pseudonyms (unchanged for readers who see names).
@@ -83,6 +138,16 @@ impl Redactor {
         text.map(|t| self.text(t))
     }
 
+    /// A link, unless it names someone this reader may not see: a URL with a
+    /// name or an address in it cannot be rewritten into one that still works.
+    pub fn link(&self, url: Option<&str>) -> Option<String> {
+        let url = url?;
+        match &self.pseudonyms {
+            Some(p) if p.scrub(url) != url => None,
+            _ => Some(url.to_owned()),
+        }
+    }
+
     /// How a person is named: their display name, or their pseudonym with the
     /// signal anonymizing would lose (team, role, tenure at the incident).
     pub fn person(&self, id: Uuid) -> Option<String> {
@@ -92,6 +157,51 @@ impl Redactor {
         }
     }
 
+    /// A person's id as this reader may see it: the id itself, or, for a reader
+    /// who may not see names, this post-mortem's handle of them.
+    pub fn person_ref(&self, id: Uuid) -> Uuid {
+        if self.is_anonymizing() {
+            self.audience.handles.handle(self.postmortem_id, id)
+        } else {
+            id
+        }
+    }
+
+    /// Who a token subject (usually an e-mail) is to this reader: the subject,
+    /// or the pseudonym of the person it names, or nothing.
+    pub fn subject(&self, subject: Option<&str>) -> Option<String> {
+        let subject = subject?;
+        match &self.pseudonyms {
+            None => Some(subject.to_owned()),
+            Some(p) => Some(p.scrub(subject)).filter(|seen| seen != subject),
+        }
+    }
+
+    /// Why an action item's last sync failed: the tracker's own words for
+    /// admins who see names, hindsight's neutral reason (with the owner as this
+    /// reader may see them) for everyone else.
+    pub fn sync_failure(
+        &self,
+        reason: Option<&str>,
+        detail: Option<&str>,
+        owner: Option<Uuid>,
+    ) -> Option<String> {
+        if self.audience.role == Role::Admin && !self.is_anonymizing() {
+            return detail.or(reason).map(str::to_owned);
+        }
+        let reason = match reason {
+            Some(reason) => reason,
+            None => {
+                detail?;
+                OLD_SYNC_FAILURE
+            }
+        };
+        let owner = owner
+            .and_then(|o| self.person(o))
+            .unwrap_or_else(|| "the owner".to_owned());
+        Some(self.text(&reason.replace(super::outbox::OWNER_REFERENCE, &owner)))
+    }
+
     pub fn is_anonymizing(&self) -> bool {
         self.pseudonyms.is_some()
     }
@@ -99,13 +209,19 @@ impl Redactor {
     /// Findings name what they found; a reader who may not see names gets
     /// pseudonyms there too.
     pub fn review(&self, mut review: Review) -> Review {
+        review.findings = self.findings(review.findings);
+        review
+    }
+
+    /// [`Redactor::review`] for findings alone (a refused publish lists them).
+    pub fn findings(&self, mut findings: Vec<Finding>) -> Vec<Finding> {
         if self.is_anonymizing() {
-            for finding in &mut review.findings {
+            for finding in &mut findings {
                 finding.message = self.text(&finding.message);
                 finding.suggestion = finding.suggestion.as_deref().map(|s| self.text(s));
             }
         }
-        review
+        findings
     }
 }
 
@@ -126,7 +242,7 @@ pub async fn redactors(
     db: &impl ConnectionTrait,
     audience: Audience,
     postmortems: &[&postmortem::Model],
-) -> ApiResult<HashMap<Uuid, Redactor>> {
+) -> ApiResult<HashMap<Uuid, Arc<Redactor>>> {
     let ids: Vec<Uuid> = postmortems.iter().map(|p| p.id).collect();
     let participants = participant::Entity::find()
         .filter(participant::Column::PostmortemId.is_in(ids.clone()))
@@ -179,7 +295,7 @@ pub async fn redactors(
                 owners.get(&pm.id).map_or(&[], Vec::as_slice),
                 &directory,
             );
-            (pm.id, redactor)
+            (pm.id, Arc::new(redactor))
         })
         .collect())
 }
@@ -271,7 +387,46 @@ pub fn build_redactor(
         pseudonyms,
         names: directory.names.clone(),
         incident_date,
+        postmortem_id: pm.id,
+        audience,
     }
+}
+
+/// How people appear to `audience` in what belongs to no post-mortem (events
+/// from webhooks): names for admins, otherwise every person of the directory
+/// scrubbed, labelled in directory order.
+pub fn outside_postmortems(audience: Audience, directory: &Directory) -> Redactor {
+    let pseudonyms = (!audience.sees_names_outside_postmortems()).then(|| {
+        Pseudonyms::in_order(
+            directory.matching(),
+            std::iter::empty(),
+            0..directory.people.len(),
+        )
+    });
+    Redactor {
+        pseudonyms,
+        names: directory.names.clone(),
+        incident_date: NaiveDate::default(),
+        postmortem_id: Uuid::nil(),
+        audience,
+    }
+}
+
+/// The redactor of events, which belong to no post-mortem: reads the
+/// directory only when the reader may not see names.
+pub async fn for_events(db: &impl ConnectionTrait, audience: Audience) -> ApiResult<Arc<Redactor>> {
+    let people = if audience.sees_names_outside_postmortems() {
+        Vec::new()
+    } else {
+        person::Entity::find()
+            .order_by_asc(person::Column::Id)
+            .all(db)
+            .await?
+    };
+    Ok(Arc::new(outside_postmortems(
+        audience,
+        &Directory::new(people),
+    )))
 }
 
 /// The redactor for one post-mortem.
@@ -279,7 +434,7 @@ pub async fn redactor(
     db: &impl ConnectionTrait,
     audience: Audience,
     pm: &postmortem::Model,
-) -> ApiResult<Redactor> {
+) -> ApiResult<Arc<Redactor>> {
     let mut map = redactors(db, audience, &[pm]).await?;
     map.remove(&pm.id).ok_or_else(|| {
         crate::error::ApiError::Internal(anyhow::anyhow!("redactor missing for {}", pm.id))
@@ -291,7 +446,7 @@ pub async fn redactors_by_id(
     db: &impl ConnectionTrait,
     audience: Audience,
     postmortem_ids: impl IntoIterator<Item = Uuid>,
-) -> ApiResult<HashMap<Uuid, Redactor>> {
+) -> ApiResult<HashMap<Uuid, Arc<Redactor>>> {
     let mut ids: Vec<Uuid> = postmortem_ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -309,9 +464,11 @@ mod tests {
 
     #[test]
     fn only_admins_and_editors_of_named_post_mortems_see_names() {
+        let handles = HandleKey::derive(&Secret::new(vec![7; 32]));
         let audience = |role| Audience {
             role,
             anonymize_all: false,
+            handles,
         };
         assert!(audience(Role::Admin).sees_names(true));
         assert!(audience(Role::Editor).sees_names(false));
@@ -320,9 +477,26 @@ mod tests {
         assert!(
             !Audience {
                 role: Role::Admin,
-                anonymize_all: true
+                anonymize_all: true,
+                handles,
             }
             .sees_names(false)
         );
+    }
+
+    #[test]
+    fn a_person_has_a_different_handle_in_every_post_mortem_and_under_every_key() {
+        let key = HandleKey::derive(&Secret::new(vec![7; 32]));
+        let other_key = HandleKey::derive(&Secret::new(vec![8; 32]));
+        let (pm1, pm2, alice) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let handle = key.handle(pm1, alice);
+        assert_eq!(
+            handle,
+            key.handle(pm1, alice),
+            "stable within a post-mortem"
+        );
+        assert_ne!(handle, alice);
+        assert_ne!(handle, key.handle(pm2, alice));
+        assert_ne!(handle, other_key.handle(pm1, alice));
     }
 }

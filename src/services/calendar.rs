@@ -12,8 +12,11 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{anonymity::Redactor, people};
-use crate::error::{ApiError, ApiResult};
+use super::people;
+use crate::{
+    error::{ApiError, ApiResult},
+    views::Seen,
+};
 
 /// Feeds list at most this many items: a calendar, not an export.
 const MAX_ITEMS: u64 = 2000;
@@ -88,22 +91,22 @@ pub async fn items(
 
 /// Renders the feed. Each item is an all-day event on its due date, repeating
 /// by its rule when it is a recurring check.
-pub fn render(name: &str, items: &[(action_item::Model, &Redactor)], public_url: &str) -> String {
+pub fn render(name: &str, items: &[Seen<action_item::Model>], public_url: &str) -> String {
     let mut calendar = Calendar::new();
     calendar.name(name);
-    for (item, redactor) in items {
-        let Some(due) = item.due_date else { continue };
-        let link = format!("{public_url}/api/v1/action-items/{}", item.id);
+    for item in items {
+        let Some(due) = item.due_date() else { continue };
+        let link = format!("{public_url}/api/v1/action-items/{}", item.id());
         let mut event = Event::new();
         event
-            .uid(&format!("{}@hindsight", item.id))
-            .timestamp(item.updated_at)
-            .summary(&format!("Action item: {}", redactor.text(&item.title)))
-            .description(format!("{}\n\n{link}", redactor.text(&item.description)).trim_start())
+            .uid(&format!("{}@hindsight", item.id()))
+            .timestamp(item.updated_at())
+            .summary(&format!("Action item: {}", item.title()))
+            .description(format!("{}\n\n{link}", item.description()).trim_start())
             .url(&link)
             .all_day(due);
-        if let Some(rule) = &item.recurrence {
-            event.add_property("RRULE", rule.as_str());
+        if let Some(rule) = item.recurrence() {
+            event.add_property("RRULE", rule);
         }
         calendar.push(event.done());
     }

@@ -157,6 +157,19 @@ pub async fn mark_create_started(
     Ok(())
 }
 
+/// Why a sync did not go through, said twice: `reason` in hindsight's own
+/// words, naming the owner only as `{owner}` (every reader sees it, with the
+/// owner as they may see them), and `detail`, the tracker's own words, which
+/// can name anyone and are shown to admins only.
+#[derive(Debug, Clone)]
+pub struct SyncFailure {
+    pub reason: String,
+    pub detail: String,
+}
+
+/// Where a neutral reason names the action item's owner.
+pub const OWNER_REFERENCE: &str = "{owner}";
+
 /// What the tracker holds after a successful sync.
 pub struct Synced {
     /// The tracker the issue lives in: if the item moved to another meanwhile,
@@ -213,14 +226,14 @@ pub async fn succeeded(
 pub async fn retry_later(
     db: &impl TransactionTrait,
     row: &sync_outbox::Model,
-    message: &str,
+    failure: &SyncFailure,
     next_at: DateTime<Utc>,
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
     let txn = begin_write(db).await?;
     let still_ours = unclaimed()
         .col_expr(C::Attempts, Expr::cust("attempts + 1"))
-        .col_expr(C::LastError, Expr::value(message))
+        .col_expr(C::LastError, Expr::value(failure.detail.clone()))
         .col_expr(C::NextAttemptAt, Expr::value(next_at))
         .filter(ours(row))
         .exec(&txn)
@@ -232,7 +245,7 @@ pub async fn retry_later(
             &txn,
             row.action_item_id,
             SyncState::Pending,
-            Some(message),
+            Some(failure),
             None,
         )
         .await?;
@@ -247,13 +260,13 @@ pub async fn retry_later(
 pub async fn failed(
     db: &impl TransactionTrait,
     row: &sync_outbox::Model,
-    message: &str,
+    failure: &SyncFailure,
 ) -> ApiResult<()> {
     use sync_outbox::Column as C;
     let txn = begin_write(db).await?;
     let parked = unclaimed()
         .col_expr(C::Attempts, Expr::cust("attempts + 1"))
-        .col_expr(C::LastError, Expr::value(message))
+        .col_expr(C::LastError, Expr::value(failure.detail.clone()))
         .col_expr(C::NextAttemptAt, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(ours(row))
         .filter(C::Seq.eq(row.seq))
@@ -266,7 +279,7 @@ pub async fn failed(
             &txn,
             row.action_item_id,
             SyncState::Failed,
-            Some(message),
+            Some(failure),
             None,
         )
         .await?;
@@ -308,13 +321,20 @@ async fn set_item_sync(
     db: &impl ConnectionTrait,
     item_id: Uuid,
     state: SyncState,
-    error: Option<&str>,
+    failure: Option<&SyncFailure>,
     synced: Option<Synced>,
 ) -> ApiResult<()> {
     use action_item::Column as C;
     let mut update = action_item::Entity::update_many()
         .col_expr(C::SyncState, Expr::value(state))
-        .col_expr(C::LastSyncError, Expr::value(error.map(str::to_owned)))
+        .col_expr(
+            C::LastSyncError,
+            Expr::value(failure.map(|f| f.detail.clone())),
+        )
+        .col_expr(
+            C::LastSyncReason,
+            Expr::value(failure.map(|f| f.reason.clone())),
+        )
         .filter(C::Id.eq(item_id));
     if let Some(synced) = synced {
         update = update

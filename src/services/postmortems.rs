@@ -13,12 +13,14 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
+use super::anonymity::{self, Audience};
 use super::{
     Problems, begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, prefill, update_versioned,
 };
 use crate::{
+    auth::AuthUser,
     error::{ApiError, ApiResult},
     rest::extract::nullable,
 };
@@ -367,6 +369,7 @@ fn by_postmortem(rows: impl Iterator<Item = (Uuid, String)>) -> HashMap<Uuid, Ve
 pub async fn update(
     db: &(impl TransactionTrait + ConnectionTrait),
     id: Uuid,
+    user: &AuthUser,
     patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
     cfg: &prefill::Prefill,
@@ -419,6 +422,10 @@ pub async fn update(
         model.author_id = Set(author);
     }
     if let Some(anonymized) = patch.anonymized {
+        // Anyone who may write can hide names; only an admin may show them again.
+        if current.anonymized && !anonymized {
+            user.can_admin()?;
+        }
         model.anonymized = Set(anonymized);
     }
     impossible_phases(&mut p, &model);
@@ -455,6 +462,56 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
         return Err(ApiError::NotFound("post-mortem"));
     }
     Ok(())
+}
+
+/// [`list`] for one reader: a text search matches only what this reader
+/// sees. For a reader who may not see names, the database's match on the raw
+/// text is only a candidate: it is kept when the scrubbed title or summary
+/// still contains the text, so searching for a person's name or address never
+/// tells which post-mortems name them.
+pub async fn list_as(
+    db: &impl ConnectionTrait,
+    audience: Audience,
+    filter: &PostmortemFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<PostmortemView>> {
+    let needle = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase);
+    let Some(needle) = needle.filter(|_| !audience.sees_names(true)) else {
+        return list(db, filter, page).await;
+    };
+    let mut kept: Vec<PostmortemView> = Vec::new();
+    let mut batch = page.clone();
+    loop {
+        let candidates = list(db, filter, &batch).await?;
+        let records: Vec<&postmortem::Model> = candidates.items.iter().map(|v| &v.record).collect();
+        let redactors = anonymity::redactors(db, audience, &records).await?;
+        let last = candidates.items.last().map(|v| v.record.id);
+        for view in candidates.items {
+            let visible = redactors.get(&view.record.id).is_some_and(|r| {
+                r.text(&view.record.title).to_lowercase().contains(&needle)
+                    || r.text(&view.record.summary)
+                        .to_lowercase()
+                        .contains(&needle)
+            });
+            if visible {
+                kept.push(view);
+            }
+        }
+        let full = kept.len() as u64 > page.limit;
+        match last {
+            Some(last) if candidates.next_cursor.is_some() && !full => {
+                batch.after = Some(last.to_string());
+            }
+            _ => break,
+        }
+    }
+    let rows = kept;
+    Ok(Page::from_rows(rows, page, |v| v.record.id.to_string()))
 }
 
 /// Newest first.

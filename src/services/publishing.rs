@@ -5,7 +5,10 @@ use entity::{PostmortemStatus, postmortem};
 use sea_orm::{ActiveValue::Set, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
-use super::{begin_write, dossier, now, update_versioned};
+use super::{
+    anonymity::{self, Audience},
+    begin_write, dossier, now, update_versioned,
+};
 use crate::{
     auth::{AuthUser, Role},
     domain::review::Severity,
@@ -26,6 +29,7 @@ pub async fn publish(
     db: &impl TransactionTrait,
     id: Uuid,
     user: &AuthUser,
+    audience: Audience,
     input: PublishIn,
 ) -> ApiResult<postmortem::Model> {
     let reason = input
@@ -59,7 +63,9 @@ pub async fn publish(
         .iter()
         .any(|f| f.severity == Severity::Error);
     if blocking && reason.is_none() {
-        return Err(ApiError::ReviewBlocked(review.findings));
+        // The refusal lists the findings as this publisher may read them.
+        let redactor = anonymity::redactor(&txn, audience, &current).await?;
+        return Err(ApiError::ReviewBlocked(redactor.findings(review.findings)));
     }
     let mut model: postmortem::ActiveModel = current.clone().into();
     let at = now();

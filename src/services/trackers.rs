@@ -389,6 +389,10 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid) -> ApiResult<()> {
             action_item::Column::LastSyncError,
             Expr::value(Option::<String>::None),
         )
+        .col_expr(
+            action_item::Column::LastSyncReason,
+            Expr::value(Option::<String>::None),
+        )
         .filter(action_item::Column::TrackerId.eq(id))
         .exec(&txn)
         .await?;

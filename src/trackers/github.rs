@@ -306,7 +306,7 @@ impl GithubClient {
 
     /// GitHub cannot find a user by a private email.
     pub async fn find_assignable_user_by_email(&self, email: &str) -> Result<String, TrackerError> {
-        Err(TrackerError::Setup(format!(
+        Err(TrackerError::Owner(format!(
             "GitHub cannot look up owner {email} by email: set their GitHub login on the person"
         )))
     }

@@ -119,7 +119,7 @@ impl GitlabClient {
         };
         let id = assignee.identity(&assignee.gitlab_user_id, "GitLab user id")?;
         id.parse().map(Some).map_err(|_| {
-            TrackerError::Setup(format!(
+            TrackerError::Owner(format!(
                 "owner {} has GitLab user id {id:?}, which is not a number",
                 assignee.name
             ))

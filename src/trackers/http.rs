@@ -39,6 +39,10 @@ pub enum TrackerError {
     /// identity for this tracker. A person has to fix the tracker or the person record.
     #[error("{0}")]
     Setup(String),
+    /// The item's owner cannot be assigned: no identity for this tracker, or no
+    /// single tracker user matches them. The message names them, so only admins see it.
+    #[error("{0}")]
+    Owner(String),
 }
 
 impl TrackerError {

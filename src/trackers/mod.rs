@@ -184,7 +184,7 @@ impl Priority {
 }
 
 /// The owner's identities; each tracker uses its own and reports a missing one as
-/// [`TrackerError::Setup`] naming `name`.
+/// [`TrackerError::Owner`] naming `name`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Assignee {
     /// Display name, only used to name the owner in error messages.
@@ -205,7 +205,7 @@ impl Assignee {
     ) -> Result<&'a str, TrackerError> {
         match value.as_deref().map(str::trim) {
             Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(TrackerError::Setup(format!(
+            _ => Err(TrackerError::Owner(format!(
                 "owner {} has no {field}: set it on the person before syncing",
                 self.name
             ))),
@@ -371,7 +371,7 @@ impl Tracker {
     }
 
     /// The tracker user id for an owner's email, when exactly one assignable user matches;
-    /// otherwise [`TrackerError::Setup`] naming the email.
+    /// otherwise [`TrackerError::Owner`] naming the email.
     pub async fn find_assignable_user_by_email(&self, email: &str) -> Result<String, TrackerError> {
         each_client!(self, c => c.find_assignable_user_by_email(email).await)
     }
@@ -405,11 +405,11 @@ fn unique_user_for_email(
     match (exact.len(), hidden.len()) {
         (1, _) => Ok(exact.remove(0)),
         (0, 1) if total == 1 => Ok(hidden.remove(0)),
-        (0, _) => Err(TrackerError::Setup(format!(
+        (0, _) => Err(TrackerError::Owner(format!(
             "no assignable {tracker} user matches owner {email} ({total} candidates): \
              add them to the project or set their {tracker} identity by hand"
         ))),
-        (n, _) => Err(TrackerError::Setup(format!(
+        (n, _) => Err(TrackerError::Owner(format!(
             "{n} {tracker} users match owner {email}: set their {tracker} identity by hand"
         ))),
     }

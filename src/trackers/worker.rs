@@ -17,7 +17,9 @@ use crate::{
     config::Settings,
     error::{ApiError, ApiResult},
     services::{
-        action_items, now, outbox, postmortems,
+        action_items, now,
+        outbox::{self, SyncFailure},
+        postmortems,
         tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
         trackers,
     },
@@ -119,7 +121,11 @@ impl SyncWorker {
                 let message = "internal error while syncing; see the server log";
                 tracing::error!(error = ?e, item = %item.id, "sync failed");
                 let next = now() + wait(row.attempts as u32, None, &self.settings);
-                outbox::retry_later(&self.db, row, message, next).await
+                let failure = SyncFailure {
+                    reason: message.to_owned(),
+                    detail: message.to_owned(),
+                };
+                outbox::retry_later(&self.db, row, &failure, next).await
             }
             Err(SyncError::Tracker(e)) => self.record_failure(row, tracker_id, e).await,
         }
@@ -131,25 +137,32 @@ impl SyncWorker {
         tracker_id: Uuid,
         error: TrackerError,
     ) -> ApiResult<()> {
-        let message = error.to_string();
+        let failure = SyncFailure {
+            reason: neutral_reason(&error),
+            detail: error.to_string(),
+        };
         let retryable = matches!(
             error,
             TrackerError::Retryable { .. } | TrackerError::Unknown { .. }
         );
         if !retryable {
-            return outbox::failed(&self.db, row, &message).await;
+            return outbox::failed(&self.db, row, &failure).await;
         }
         let attempts = row.attempts + 1;
         if attempts >= self.settings.sync.max_attempts {
-            let message = format!("gave up after {attempts} attempts: {message}");
-            return outbox::failed(&self.db, row, &message).await;
+            let gave_up = |text: &str| format!("gave up after {attempts} attempts: {text}");
+            let failure = SyncFailure {
+                reason: gave_up(&failure.reason),
+                detail: gave_up(&failure.detail),
+            };
+            return outbox::failed(&self.db, row, &failure).await;
         }
         let delay = wait(row.attempts as u32, error.retry_after(), &self.settings);
         if let Some(asked) = error.retry_after() {
             self.pause(tracker_id, now() + to_chrono(asked));
         }
-        tracing::info!(item = %row.action_item_id, attempts, ?delay, %message, "sync will retry");
-        outbox::retry_later(&self.db, row, &message, now() + to_chrono(delay)).await
+        tracing::info!(item = %row.action_item_id, attempts, ?delay, message = %failure.detail, "sync will retry");
+        outbox::retry_later(&self.db, row, &failure, now() + to_chrono(delay)).await
     }
 
     fn paused_until(&self, tracker_id: Uuid) -> Option<DateTime<Utc>> {
@@ -304,7 +317,7 @@ impl SyncWorker {
                 .find_assignable_user_by_email(&person.email)
                 .await
                 .map_err(|e| match e {
-                    TrackerError::Setup(message) => TrackerError::Setup(format!(
+                    TrackerError::Owner(message) => TrackerError::Owner(format!(
                         "owner {} ({}) cannot be assigned in Jira: {message}",
                         person.display_name, person.email
                     )),
@@ -422,6 +435,32 @@ impl SyncWorker {
                 }
             }
         }
+    }
+}
+
+/// A failure in hindsight's own words: what happened, never the tracker's text
+/// (which can quote anyone), and the owner only as a reference that each
+/// reader's view fills in as they may see them.
+fn neutral_reason(error: &TrackerError) -> String {
+    let owner = outbox::OWNER_REFERENCE;
+    match error {
+        TrackerError::Retryable { .. } => "the tracker is unavailable; retrying".to_owned(),
+        TrackerError::Unknown { .. } => {
+            "the tracker did not confirm the change; checking before trying again".to_owned()
+        }
+        TrackerError::Permanent { status, .. } => {
+            format!("the tracker refused the change (HTTP {status}); an admin can see its answer")
+        }
+        TrackerError::Config(_) => {
+            "the tracker's settings are unusable; an admin can see why".to_owned()
+        }
+        TrackerError::Setup(_) => {
+            "the tracker's setup cannot express this change (a status or workflow); an admin can see why"
+                .to_owned()
+        }
+        TrackerError::Owner(_) => format!(
+            "{owner} cannot be assigned in the tracker: their identity there is missing or matches no single user"
+        ),
     }
 }
 

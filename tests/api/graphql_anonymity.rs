@@ -94,7 +94,7 @@ async fn a_viewer_sees_the_same_pseudonyms_as_over_rest_and_an_admin_sees_names(
 
     let editor = everything_as(&app, Role::Editor, &base).await.to_string();
     assert!(!editor.contains("Alice Smith"), "anonymized by default");
-    app.patch(&base, &json!({"anonymized": false})).await;
+    app.deanonymize(&base).await;
     let editor = everything_as(&app, Role::Editor, &base).await.to_string();
     assert!(editor.contains("Alice Smith"));
     let viewer = everything_as(&app, Role::Viewer, &base).await.to_string();

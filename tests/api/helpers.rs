@@ -216,6 +216,24 @@ impl TestApp {
         self.get_json_as(Role::Viewer, path).await
     }
 
+    /// Only an admin may show names again once a post-mortem is anonymized.
+    pub async fn deanonymize(&self, path: &str) {
+        let editor = self
+            .request(Method::PATCH, path, Role::Editor)
+            .json(&json!({"anonymized": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(editor, StatusCode::FORBIDDEN, "forbidden").await;
+        let admin = self
+            .request(Method::PATCH, path, Role::Admin)
+            .json(&json!({"anonymized": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(admin.status(), StatusCode::OK);
+    }
+
     pub async fn get_json_as(&self, role: Role, path: &str) -> Value {
         let response = self.request(Method::GET, path, role).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET {path} as {role:?}");
@@ -390,10 +408,10 @@ impl TestApp {
         (pagerduty, github)
     }
 
-    /// Every stored event, oldest first.
+    /// Every stored event, oldest first, as an admin sees them (with names).
     pub async fn events(&self, query: &str) -> Vec<Value> {
         let page = self
-            .get_json(&format!("/api/v1/events?limit=200&{query}"))
+            .get_json_as(Role::Admin, &format!("/api/v1/events?limit=200&{query}"))
             .await;
         page["items"].as_array().unwrap().clone()
     }

@@ -274,7 +274,7 @@ async fn a_viewer_sees_pseudonyms_everywhere_while_an_admin_sees_names() {
     // Editors see names only once the post-mortem is no longer anonymized.
     let editor = everything_as(&app, Role::Editor, &base).await;
     assert!(!editor.contains("Alice Smith"));
-    app.patch(&base, &json!({"anonymized": false})).await;
+    app.deanonymize(&base).await;
     let editor = everything_as(&app, Role::Editor, &base).await;
     assert!(editor.contains("Alice Smith"));
     let viewer = everything_as(&app, Role::Viewer, &base).await;

@@ -9,6 +9,8 @@ use wiremock::{
     matchers::{method, path, path_regex},
 };
 
+use hindsight::auth::Role;
+
 use crate::{
     github_schema::assert_github_body,
     helpers::{TestApp, id, spawn_app},
@@ -98,7 +100,7 @@ pub async fn owned_item(app: &TestApp, extra: Value) -> Value {
 pub async fn settled(app: &TestApp, item: &Value) -> Value {
     for _ in 0..400 {
         let now = app
-            .get_json(&format!("/api/v1/action-items/{}", id(item)))
+            .get_json_as(Role::Admin, &format!("/api/v1/action-items/{}", id(item)))
             .await;
         if now["sync_state"] == "synced" || now["sync_state"] == "failed" {
             return now;
@@ -313,6 +315,16 @@ async fn an_owner_jira_does_not_know_fails_the_sync_naming_them_and_a_manual_syn
         error.contains("Alice Smith") && error.contains("alice.smith@example.com"),
         "{error}"
     );
+    // A viewer is told why in hindsight's words, with the owner's pseudonym.
+    let seen = app
+        .get_json(&format!("/api/v1/action-items/{}", id(&item)))
+        .await;
+    let reason = seen["last_sync_error"].as_str().unwrap();
+    assert!(
+        reason.contains("Engineer") && reason.contains("cannot be assigned in the tracker"),
+        "{reason}"
+    );
+    assert!(!reason.to_lowercase().contains("alice"), "{reason}");
     assert!(
         received(&jira, "POST", "/rest/api/3/issue")
             .await

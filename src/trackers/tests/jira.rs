@@ -449,7 +449,7 @@ async fn an_owner_without_a_jira_account_is_named_before_anything_is_sent() {
     let error = jira(&server).create_issue(&item).await.unwrap_err();
 
     assert!(
-        matches!(&error, TrackerError::Setup(m) if m.contains("Ada Lovelace")),
+        matches!(&error, TrackerError::Owner(m) if m.contains("Ada Lovelace")),
         "{error:?}"
     );
     assert!(
@@ -535,7 +535,7 @@ async fn a_hidden_email_counts_only_when_it_is_the_single_result() {
 
     assert_eq!(ada, "acc-2");
     assert!(
-        matches!(&sam, TrackerError::Setup(m) if m.contains("sam@example.com")),
+        matches!(&sam, TrackerError::Owner(m) if m.contains("sam@example.com")),
         "{sam:?}"
     );
 }
