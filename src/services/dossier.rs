@@ -1,6 +1,8 @@
 //! Everything known about one post-mortem, loaded at once, and what the
 //! practice computes from it: the review, the phase metrics, the document.
 
+use std::sync::Arc;
+
 use entity::{CauseArea, action_item, cause, participant, person, postmortem, timeline_entry};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -21,6 +23,7 @@ use crate::{
         },
     },
     error::ApiResult,
+    views::Seen,
 };
 
 pub struct Dossier {
@@ -180,47 +183,55 @@ impl Dossier {
     }
 
     /// The shareable document, with people named as `redactor` allows.
-    pub fn document(&self, redactor: &Redactor) -> Document {
-        let pm = &self.postmortem.record;
-        let status = pm.status.to_value();
-        let severity = pm.severity.map(|s| s.to_value());
+    /// The template's document, every part read through the views of this reader.
+    pub fn document(&self, redactor: &Arc<Redactor>) -> Document {
+        let pm = Seen::new(Arc::new(self.postmortem.clone()), redactor);
         Document {
-            title: redactor.text(&pm.title),
-            status,
-            severity,
-            services: self.postmortem.services.clone(),
-            author: pm.author_id.and_then(|a| redactor.person(a)),
-            summary: Some(redactor.text(&pm.summary)).filter(|s| !s.is_empty()),
+            title: pm.title(),
+            status: pm.status().to_value(),
+            severity: pm.severity().map(|s| s.to_value()),
+            services: pm.services().to_vec(),
+            author: pm.author_name(),
+            summary: Some(pm.summary()).filter(|s| !s.is_empty()),
             phases: self.phase_times(),
             timeline: self
                 .timeline
                 .iter()
-                .map(|e| DocumentTimelineEntry {
-                    occurred_at: Some(e.occurred_at),
-                    kind: Some(e.kind.clone()),
-                    title: redactor.text(&e.title),
-                    description: Some(redactor.text(&e.description)).filter(|d| !d.is_empty()),
+                .map(|e| {
+                    let e = Seen::new(e.clone(), redactor);
+                    DocumentTimelineEntry {
+                        occurred_at: Some(e.occurred_at()),
+                        kind: Some(e.kind().to_owned()),
+                        title: e.title(),
+                        description: Some(e.description()).filter(|d| !d.is_empty()),
+                    }
                 })
                 .collect(),
             causes: self
                 .causes
                 .iter()
-                .map(|c| DocumentCause {
-                    area: domain_area(c.area),
-                    description: redactor.text(&c.description),
+                .map(|c| {
+                    let c = Seen::new(c.clone(), redactor);
+                    DocumentCause {
+                        area: domain_area(c.area()),
+                        description: c.description(),
+                    }
                 })
                 .collect(),
             action_items: self
                 .action_items
                 .iter()
-                .map(|i| DocumentActionItem {
-                    title: redactor.text(&i.title),
-                    area: i.area.map(domain_area),
-                    owner: i.owner_id.and_then(|o| redactor.person(o)),
-                    due_date: i.due_date,
-                    status: i.status.to_value(),
-                    external_key: i.external_key.clone(),
-                    external_url: i.external_url.clone(),
+                .map(|i| {
+                    let i = Seen::new(i.clone(), redactor);
+                    DocumentActionItem {
+                        title: i.title(),
+                        area: i.area().map(domain_area),
+                        owner: i.owner_name(),
+                        due_date: i.due_date(),
+                        status: i.status().to_value(),
+                        external_key: i.external_key().map(str::to_owned),
+                        external_url: i.external_url(),
+                    }
                 })
                 .collect(),
         }
