@@ -163,6 +163,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A token for another subject than the default tester (a person's email, say).
+    pub fn token_for(&self, sub: &str, role: Role) -> String {
+        self.tokens
+            .mint(sub, role, Duration::from_secs(3600))
+            .unwrap()
+    }
+
     pub fn request(&self, method: Method, path: &str, role: Role) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.address))
