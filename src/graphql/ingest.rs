@@ -194,7 +194,7 @@ impl Event {
         self.0.source()
     }
     /// The source's id of what the event is about (incident, alert, deployment).
-    async fn external_id(&self) -> Option<&str> {
+    async fn external_id(&self) -> Option<String> {
         self.0.external_id()
     }
     /// The source's own name for the event: `incident.triggered`, `deployment_status`, ...

@@ -90,12 +90,12 @@ impl PostMortem {
         self.0.record.severity.map(Into::into)
     }
     /// The services the incident affected, in the order given.
-    async fn services(&self) -> &[String] {
-        &self.0.services
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self.seen(ctx).await?.services())
     }
     /// Incident keys (PagerDuty incident, alert group) whose events belong to it.
-    async fn incident_refs(&self) -> &[String] {
-        &self.0.incident_refs
+    async fn incident_refs(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self.seen(ctx).await?.incident_refs())
     }
     /// When users started to be affected.
     async fn impact_started_at(&self) -> Option<DateTime<Utc>> {

@@ -54,7 +54,7 @@ impl EventOut {
             actor: v.actor().map(str::to_owned),
             correlation_key: v.correlation_key(),
             source: v.source().to_owned(),
-            external_id: v.external_id().map(str::to_owned),
+            external_id: v.external_id(),
             raw_event_type: v.raw_event_type().to_owned(),
             received_at: v.received_at(),
         }

@@ -144,12 +144,34 @@ fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 }
 
 /// serde's messages end in " at line 1 column 17", which means nothing to a
-/// client that sent a field.
+/// client that sent a field, and quote the value sent, which an answer never
+/// repeats (it may be anything: a name, a token pasted in the wrong field).
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    without_values(message)
+}
+
+/// "unknown variant `x`, expected one of ..." -> "unknown value, expected one
+/// of ..."; `invalid type: string "x", expected ...` -> "invalid type: a
+/// string, expected ...". Field names and what was expected stay.
+pub fn without_values(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some(end) = rest.find('`')
+    {
+        return format!("unknown value{}", &rest[end + 1..]);
     }
+    for prefix in ["invalid type: string \"", "invalid value: string \""] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(end) = rest.rfind("\", expected")
+        {
+            let kind = &prefix[..prefix.len() - "string \"".len()];
+            return format!("{kind}a string{}", &rest[end + 1..]);
+        }
+    }
+    message.to_owned()
 }
 
 fn unknown_field_name(message: &str) -> Option<String> {
@@ -211,5 +233,30 @@ impl FromRequest for Precondition {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(Self::from_request(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn problems_say_what_was_wrong_without_repeating_the_value_sent() {
+        assert_eq!(
+            without_values("unknown variant `zquack`, expected one of `sev1`, `sev2`"),
+            "unknown value, expected one of `sev1`, `sev2`"
+        );
+        assert_eq!(
+            without_values(r#"invalid type: string "Ada Lovelace", expected a UUID"#),
+            "invalid type: a string, expected a UUID"
+        );
+        assert_eq!(
+            without_values(r#"invalid value: string "x", expected a date"#),
+            "invalid value: a string, expected a date"
+        );
+        assert_eq!(
+            without_values("unknown field `owner`, expected one of `title`"),
+            "unknown field `owner`, expected one of `title`"
+        );
     }
 }

@@ -267,7 +267,7 @@ impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
             .map(QueryParams)
             .map_err(|e| {
                 let field = e.path().to_string();
-                let message = e.into_inner().to_string();
+                let message = extract::without_values(&e.into_inner().to_string());
                 let field = if field == "." {
                     "query".to_owned()
                 } else {

@@ -190,7 +190,7 @@ impl Dossier {
             title: pm.title(),
             status: pm.status().to_value(),
             severity: pm.severity().map(|s| s.to_value()),
-            services: pm.services().to_vec(),
+            services: pm.services(),
             author: pm.author_name(),
             summary: Some(pm.summary()).filter(|s| !s.is_empty()),
             phases: self.phase_times(),

@@ -197,11 +197,16 @@ impl Seen<Arc<PostmortemView>> {
     pub fn severity(&self) -> Option<Severity> {
         self.record.record.severity
     }
-    pub fn services(&self) -> &[String] {
-        &self.record.services
+    /// Service names, which people sometimes name after themselves.
+    pub fn services(&self) -> Vec<String> {
+        self.texts(&self.record.services)
     }
-    pub fn incident_refs(&self) -> &[String] {
-        &self.record.incident_refs
+    /// Incident keys as shown: one that names someone is shown scrubbed.
+    pub fn incident_refs(&self) -> Vec<String> {
+        self.texts(&self.record.incident_refs)
+    }
+    fn texts(&self, texts: &[String]) -> Vec<String> {
+        texts.iter().map(|t| self.redactor.text(t)).collect()
     }
     pub fn impact_started_at(&self) -> Option<DateTime<Utc>> {
         self.record.record.impact_started_at
@@ -385,8 +390,9 @@ impl Seen<event::Model> {
     pub fn source(&self) -> &str {
         &self.record.source
     }
-    pub fn external_id(&self) -> Option<&str> {
-        self.record.external_id.as_deref()
+    pub fn external_id(&self) -> Option<String> {
+        self.redactor
+            .optional_text(self.record.external_id.as_deref())
     }
     pub fn raw_event_type(&self) -> &str {
         &self.record.raw_event_type
