@@ -7,7 +7,7 @@
 # first with every request worked out (answer cache off), then as served by
 # default (a repeated query answered from memory while the data is unchanged),
 # and by default while the data changes ten times a second.
-# Usage: bench/graphql.sh [seconds=15] [role=viewer]
+# Usage: [BENCH_BIN=path] bench/graphql.sh [seconds=15] [role=viewer]
 #   BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must
 #   be allowed to create databases; `hindsight_bench` is dropped and recreated.
 set -euo pipefail
@@ -16,8 +16,13 @@ seconds=${1:-15}
 role=${2:-viewer}
 admin=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -q
-bin="$PWD/target/release/hindsight"
+# BENCH_BIN: a binary built elsewhere (an earlier commit, to compare in one run).
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin="$BENCH_BIN"
+else
+  cargo build --release --locked -q
+  bin="$PWD/target/release/hindsight"
+fi
 work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }

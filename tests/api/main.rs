@@ -19,6 +19,7 @@ mod helpers;
 mod integrations;
 mod openapi;
 mod people;
+mod person_handles;
 mod postmortems;
 mod practice;
 mod prefill;
