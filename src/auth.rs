@@ -1,9 +1,9 @@
-//! Bearer JWT authentication: decoding with a pinned algorithm, roles, the
-//! `AuthUser` extractor, and minting tokens for the `token` subcommand.
+//! Bearer JWT authentication: decoding with a pinned algorithm, roles, and
+//! minting tokens for the `token` subcommand. The `AuthUser` extractor is the
+//! web layer's (`rest::extract`).
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::time::Duration;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use anyhow::{Context, bail};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::{
     config::{JwtKey, JwtSettings},
     error::ApiError,
-    startup::AppState,
 };
 
 /// What a caller may do. Ordered: each role can do everything the ones before it can.
@@ -181,27 +180,6 @@ impl AuthUser {
     pub fn can_admin(&self) -> Result<(), ApiError> {
         self.require(Role::Admin)
     }
-}
-
-impl FromRequest for AuthUser {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = authenticate(req);
-        Box::pin(async move { result })
-    }
-}
-
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or_default());
-    state.tokens.authenticate(value)
 }
 
 impl TokenVerifier {

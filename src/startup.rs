@@ -18,6 +18,7 @@ use crate::{
     error::ApiError,
     graphql::{self, HindsightSchema},
     rest,
+    services::sync::SyncWorker,
     services::{
         batch_writer::BatchWriter,
         delivery_stats::{self, DeliveryStats},
@@ -26,8 +27,8 @@ use crate::{
         timeline::TimelineFeed,
         webhooks,
     },
-    telemetry::{self, Metrics},
-    trackers::{MutationGate, SyncWorker},
+    telemetry::Metrics,
+    trackers::MutationGate,
 };
 
 /// Shared by every request handler.
@@ -263,6 +264,7 @@ fn spawn_sync_workers(state: &AppState) -> Vec<JoinHandle<()>> {
             state.db.clone(),
             state.settings.clone(),
             state.tracker_gate.clone(),
+            state.public_url.clone(),
         )
     };
     let mut workers = vec![tokio::spawn(worker().run())];
@@ -280,7 +282,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::NotFound("resource").into()),
             )
-            .wrap(from_fn(telemetry::observe_requests))
+            .wrap(from_fn(rest::observe_requests))
             .wrap(TracingLogger::default())
             .configure(rest::configure)
             .default_service(web::to(rest::route_not_found))

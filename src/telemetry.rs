@@ -1,24 +1,11 @@
 //! Logs (tracing, with the request id on every line) and Prometheus metrics.
 
-use std::time::Instant;
-
-use actix_web::{
-    Error, HttpMessage,
-    body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
-    middleware::Next,
-    web,
-};
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
-use tracing_actix_web::RequestId;
 use tracing_subscriber::{EnvFilter, fmt};
-
-use crate::startup::AppState;
 
 /// Installs the global log subscriber. `RUST_LOG` overrides the default level.
 pub fn init_logging(json: bool) {
@@ -225,7 +212,7 @@ impl Metrics {
         self.graphql_from_memory.inc();
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let (method, route) = (method.to_owned(), route.to_owned());
         self.latency
             .get_or_create(&RouteLabels {
@@ -254,32 +241,4 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Counts and times every request by its route pattern (not its raw path, so
-/// ids do not explode the label set), and echoes the request id to the client.
-pub async fn observe_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let mut response = next.call(req).await?;
-    if let Some(state) = state {
-        let status = response.status().as_u16();
-        state
-            .metrics
-            .observe(&method, &route, status, started.elapsed().as_secs_f64());
-    }
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), id);
-    }
-    Ok(response)
 }

@@ -9,9 +9,33 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 
 use crate::{
+    auth::AuthUser,
     error::{ApiError, FieldError},
     startup::AppState,
 };
+
+/// The caller, from the `Authorization: Bearer` header, verified with the
+/// application's [`crate::auth::TokenVerifier`].
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = authenticate(req);
+        Box::pin(async move { result })
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    state.tokens.authenticate(value)
+}
 
 /// A JSON request body. Malformed JSON is a 400; JSON of the wrong shape (an
 /// unknown enum value, a date in the wrong format, an unknown field) is a 422

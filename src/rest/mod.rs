@@ -15,12 +15,21 @@ pub mod timeline;
 pub mod trackers;
 pub mod webhooks;
 
+use std::time::Instant;
+
 use actix_web::{
-    HttpRequest, HttpResponse, Route,
-    http::{Method, header},
+    Error, HttpMessage, HttpRequest, HttpResponse, Route,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::{
+        Method, header,
+        header::{HeaderName, HeaderValue},
+    },
+    middleware::Next,
     web,
 };
 use serde::{Serialize, de::DeserializeOwned};
+use tracing_actix_web::RequestId;
 
 use crate::{
     auth::AuthUser,
@@ -302,4 +311,32 @@ pub fn created(location: String, version: i32, body: impl Serialize) -> HttpResp
         .insert_header((header::LOCATION, location))
         .insert_header((header::ETAG, extract::etag(version)))
         .json(body)
+}
+
+/// Counts and times every request by its route pattern (not its raw path, so
+/// ids do not explode the label set), and echoes the request id to the client.
+pub async fn observe_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut response = next.call(req).await?;
+    if let Some(state) = state {
+        let status = response.status().as_u16();
+        state
+            .metrics
+            .observe(&method, &route, status, started.elapsed().as_secs_f64());
+    }
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(response)
 }

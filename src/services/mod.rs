@@ -19,6 +19,7 @@ pub mod postmortems;
 pub mod prefill;
 pub mod publishing;
 pub mod stats;
+pub mod sync;
 pub mod timeline;
 pub mod tracker_updates;
 pub mod trackers;

@@ -10,7 +10,6 @@ mod gitlab;
 mod http;
 mod jira;
 mod linear;
-mod worker;
 
 #[cfg(test)]
 mod tests;
@@ -27,7 +26,6 @@ pub use self::gitlab::GitlabClient;
 pub use self::http::{TrackerError, backoff};
 pub use self::jira::JiraClient;
 pub use self::linear::LinearClient;
-pub use self::worker::SyncWorker;
 
 pub use entity::{JiraDialect, TrackerKind};
 

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hindsight::{
+    services::sync::SyncWorker,
     services::{
         outbox,
         tracker_updates::{self, Applied, TrackerUpdate},
     },
-    trackers::{MutationGate, Status, SyncWorker, TrackerKind},
+    trackers::{MutationGate, Status, TrackerKind},
 };
 use serde_json::{Value, json};
 use wiremock::{
@@ -201,6 +202,7 @@ async fn the_reconcile_catches_a_change_whose_webhook_never_came() {
         app.state.db.clone(),
         app.settings.clone(),
         MutationGate::default(),
+        app.state.public_url.clone(),
     );
     assert_eq!(worker.reconcile_once().await.unwrap(), 1);
     assert_eq!(item(&app, &synced).await["status"], "done");
@@ -240,7 +242,12 @@ async fn two_workers_racing_never_send_the_same_change_twice() {
     let worker = || {
         let mut settings = app.settings.clone();
         settings.sync.batch_size = 5;
-        SyncWorker::new(app.state.db.clone(), settings, MutationGate::default())
+        SyncWorker::new(
+            app.state.db.clone(),
+            settings,
+            MutationGate::default(),
+            app.state.public_url.clone(),
+        )
     };
     let (a, b) = (worker(), worker());
     let drain = |w: SyncWorker| async move { while w.run_once().await.unwrap() > 0 {} };
@@ -270,6 +277,7 @@ async fn a_worker_killed_mid_flight_leaves_its_rows_to_another_once_the_lease_ru
         app.state.db.clone(),
         app.settings.clone(),
         MutationGate::default(),
+        app.state.public_url.clone(),
     );
     assert_eq!(
         survivor.run_once().await.unwrap(),
@@ -306,6 +314,7 @@ async fn changes_made_while_a_sync_waits_coalesce_and_the_last_write_wins() {
         app.state.db.clone(),
         app.settings.clone(),
         MutationGate::default(),
+        app.state.public_url.clone(),
     );
     assert_eq!(worker.run_once().await.unwrap(), 1, "one row for the item");
     assert_eq!(worker.run_once().await.unwrap(), 0);

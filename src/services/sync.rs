@@ -1,6 +1,8 @@
-//! The outbox worker: claims due rows, brings each tracker issue to its action
-//! item's latest state, and records the outcome; and the periodic reconcile that
-//! re-reads synced issues to catch changes whose webhook never came.
+//! The sync use case: the outbox worker claims due rows, decides what each
+//! tracker issue must become (its action item's latest state), calls the
+//! tracker's client and records the outcome; and the periodic reconcile that
+//! re-reads synced issues to catch changes whose webhook never came. The
+//! clients in `trackers/` only speak their vendor's API.
 
 use std::{collections::HashMap, sync::Mutex, time::Duration};
 
@@ -10,18 +12,18 @@ use futures_util::StreamExt as _;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
 
 use super::{
-    Assignee, ExternalIssue, IssueSpec, MutationGate, Priority, Tracker, TrackerError, TrackerKind,
-    backoff,
+    action_items, now,
+    outbox::{self, SyncFailure},
+    postmortems,
+    tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
+    trackers,
 };
 use crate::{
     config::Settings,
     error::{ApiError, ApiResult},
-    services::{
-        action_items, now,
-        outbox::{self, SyncFailure},
-        postmortems,
-        tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
-        trackers,
+    trackers::{
+        Assignee, ExternalIssue, IssueSpec, MutationGate, Priority, Tracker, TrackerError,
+        TrackerKind, backoff,
     },
 };
 
@@ -33,6 +35,8 @@ pub struct SyncWorker {
     db: DatabaseConnection,
     settings: Settings,
     gate: MutationGate,
+    /// The application's one public URL, for the links written into issues.
+    public_url: String,
     /// Names this worker's claims.
     id: String,
     /// Trackers that answered with a rate limit, and until when to leave them be.
@@ -58,11 +62,17 @@ impl From<ApiError> for SyncError {
 }
 
 impl SyncWorker {
-    pub fn new(db: DatabaseConnection, settings: Settings, gate: MutationGate) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Settings,
+        gate: MutationGate,
+        public_url: String,
+    ) -> Self {
         Self {
             db,
             settings,
             gate,
+            public_url,
             id: format!("worker-{}", Uuid::new_v4().simple()),
             paused: Mutex::new(HashMap::new()),
         }
@@ -263,7 +273,7 @@ impl SyncWorker {
         let postmortem = postmortems::get_record(&self.db, item.postmortem_id).await?;
         let link = format!(
             "{}/api/v1/postmortems/{}",
-            self.public_url().trim_end_matches('/'),
+            self.public_url.trim_end_matches('/'),
             postmortem.id
         );
         let mut description = item.description.trim().to_owned();
@@ -291,13 +301,6 @@ impl SyncWorker {
                 .unwrap_or_default(),
             status: tracker_status(item.status),
         })
-    }
-
-    fn public_url(&self) -> String {
-        self.settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.settings.bind))
     }
 
     /// The owner as the tracker knows them. Jira Cloud owners without an account
