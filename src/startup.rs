@@ -20,6 +20,7 @@ use crate::{
     rest,
     services::sync::SyncWorker,
     services::{
+        Core,
         batch_writer::BatchWriter,
         delivery_stats::{self, DeliveryStats},
         integrations::IntegrationCache,
@@ -31,23 +32,16 @@ use crate::{
     trackers::MutationGate,
 };
 
-/// Shared by every request handler.
+/// Shared by every request handler: the use cases' [`Core`] (reached through
+/// `Deref`, so `state.db` is `state.core.db`) and what only the web layer needs.
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Settings,
+    pub core: Core,
     pub tokens: TokenVerifier,
     pub metrics: Metrics,
     /// Built once; every `/graphql` request runs on it.
     pub graphql: HindsightSchema,
     /// Answers to repeated GraphQL queries, until the database changes.
     pub graphql_answers: graphql::AnswerCache,
-    /// New timeline entries, for GraphQL subscribers.
-    pub timeline_feed: TimelineFeed,
-    /// Outbound HTTP (announcements, trackers): timeouts, no redirects.
-    pub http: reqwest::Client,
-    /// Base of the URLs hindsight hands out (webhook URLs, links in trackers
-    /// and notifications): `settings.public_url`, or `http://<bound address>`.
-    pub public_url: String,
     /// One per process: spaces out GitHub mutations per token across all trackers.
     pub tracker_gate: MutationGate,
     /// Delivery counts not yet added to the `integrations` table.
@@ -61,6 +55,14 @@ pub struct AppState {
     /// Webhooks being handled at once; beyond this, senders are told to retry
     /// (503) instead of queueing until they time out.
     pub webhook_slots: Semaphore,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 /// Webhooks handled at once before answering 503.
@@ -133,22 +135,26 @@ impl Application {
             .to_owned();
         let webhook_writer = BatchWriter::start(&db);
         let timeline_feed = TimelineFeed::new(256);
-        let state = web::Data::new(AppState {
+        let core = Core {
+            db,
+            settings,
+            timeline_feed: timeline_feed.clone(),
             http: outbound_client()?,
+            public_url,
+        };
+        let settings = &core.settings;
+        let state = web::Data::new(AppState {
             graphql: graphql::build_schema(&settings.graphql),
             graphql_answers: graphql::AnswerCache::new(
                 settings.graphql.cache_bytes,
                 &settings.database_url,
             ),
-            timeline_feed: timeline_feed.clone(),
             tracker_gate: MutationGate::default(),
             webhook_writer,
             prefill: Prefill::new(settings.ingest.clone(), timeline_feed),
             tokens: TokenVerifier::new(&settings.jwt)?,
             metrics,
-            db,
-            settings,
-            public_url,
+            core: core.clone(),
             deliveries: DeliveryStats::default(),
             integrations: IntegrationCache::default(),
             webhook_slots: Semaphore::new(WEBHOOK_SLOTS),

@@ -80,10 +80,9 @@ impl TimelineMutation {
             link: input.link,
             service: input.service,
         };
-        let entry = timeline::create(&caller.state.db, postmortem_id, input)
+        let entry = timeline::add_entry(&caller.state.core, postmortem_id, input)
             .await
             .gql()?;
-        caller.state.timeline_feed.publish_created(&entry);
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }

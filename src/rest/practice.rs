@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         anonymity::{self, Audience},
-        dossier, notify,
+        dossier,
         publishing::{self, PublishIn},
     },
     startup::AppState,
@@ -90,9 +90,7 @@ pub async fn publish(
     } else {
         parse_json(&bytes)?
     };
-    let audience = Audience::of(&user, &state.settings);
-    let record = publishing::publish(&state.db, *id, &user, audience, input).await?;
-    announce(&state, record.id).await?;
+    let record = publishing::publish(&state.core, *id, &user, input).await?;
     let view = crate::services::postmortems::get(&state.db, record.id).await?;
     let redactor = anonymity::redactor(
         &state.db,
@@ -104,24 +102,6 @@ pub async fn publish(
         view.record.version,
         PostmortemOut::new(view, &redactor),
     ))
-}
-
-async fn announce(state: &AppState, id: Uuid) -> ApiResult<()> {
-    if state.settings.practice.slack_webhook_urls.is_empty() {
-        return Ok(());
-    }
-    let dossier = dossier::load(&state.db, id).await?;
-    let shared = Audience::shared(&state.settings);
-    let redactor = anonymity::redactor(&state.db, shared, &dossier.postmortem.record).await?;
-    let document = dossier.document(&redactor);
-    let metrics = dossier.metrics();
-    let link = format!(
-        "{}/api/v1/postmortems/{id}/document?format=markdown",
-        state.public_url
-    );
-    let message = notify::publication_message(&document, metrics.phases.focus.as_deref(), &link);
-    notify::announce(&state.http, &state.settings.practice, message);
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

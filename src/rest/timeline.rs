@@ -84,8 +84,7 @@ pub async fn create(
     JsonBody(input): JsonBody<EntryIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let entry = timeline::create(&state.db, *id, input).await?;
-    state.timeline_feed.publish_created(&entry);
+    let entry = timeline::add_entry(&state.core, *id, input).await?;
     let location = format!(
         "/api/v1/postmortems/{}/timeline/{}",
         entry.postmortem_id, entry.id

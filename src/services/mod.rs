@@ -37,6 +37,21 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, FieldError};
 
+/// What the use cases need besides the caller, built once at start: the
+/// database, the settings, the feed of new timeline entries, the one outbound
+/// HTTP client (timeouts, no redirects) and the one public URL (the base of
+/// every link hindsight hands out: `HINDSIGHT_PUBLIC_URL`, or
+/// `http://<bound address>`). A use case that takes it performs its own
+/// after-commit effects, so no entry point can forget them.
+#[derive(Clone)]
+pub struct Core {
+    pub db: sea_orm::DatabaseConnection,
+    pub settings: crate::config::Settings,
+    pub timeline_feed: timeline::TimelineFeed,
+    pub http: reqwest::Client,
+    pub public_url: String,
+}
+
 /// `column IN (ids)`. On PostgreSQL `column = ANY($1)` with the ids as one
 /// array: a page of 100 post-mortems is one bind value, not 100, and the
 /// statement keeps one plan whatever the page's length.

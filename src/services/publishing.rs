@@ -6,8 +6,9 @@ use sea_orm::{ActiveValue::Set, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
 use super::{
+    Core,
     anonymity::{self, Audience},
-    begin_write, dossier, now, update_versioned,
+    begin_write, dossier, notify, now, update_versioned,
 };
 use crate::{
     auth::{AuthUser, Role},
@@ -25,7 +26,48 @@ pub struct PublishIn {
 
 /// Moves an `in_review` post-mortem to `published` when its review has no
 /// errors (or an admin overrides, with a reason), and returns the new record.
+/// After the commit, the configured channels are told (see [`announce`]).
 pub async fn publish(
+    core: &Core,
+    id: Uuid,
+    user: &AuthUser,
+    input: PublishIn,
+) -> ApiResult<postmortem::Model> {
+    let record = publish_record(
+        &core.db,
+        id,
+        user,
+        Audience::of(user, &core.settings),
+        input,
+    )
+    .await?;
+    announce(core, record.id).await?;
+    Ok(record)
+}
+
+/// Tells the Slack-compatible webhooks that a post-mortem was published: its
+/// document as an editor sees it (names only where it is not anonymized),
+/// sent on a task of its own so that publishing never waits for Slack.
+async fn announce(core: &Core, id: Uuid) -> ApiResult<()> {
+    let practice = &core.settings.practice;
+    if practice.slack_webhook_urls.is_empty() {
+        return Ok(());
+    }
+    let dossier = dossier::load(&core.db, id).await?;
+    let shared = Audience::shared(&core.settings);
+    let redactor = anonymity::redactor(&core.db, shared, &dossier.postmortem.record).await?;
+    let document = dossier.document(&redactor);
+    let metrics = dossier.metrics();
+    let link = format!(
+        "{}/api/v1/postmortems/{id}/document?format=markdown",
+        core.public_url
+    );
+    let message = notify::publication_message(&document, metrics.phases.focus.as_deref(), &link);
+    notify::announce(&core.http, practice, message);
+    Ok(())
+}
+
+async fn publish_record(
     db: &impl TransactionTrait,
     id: Uuid,
     user: &AuthUser,

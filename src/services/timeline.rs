@@ -91,7 +91,18 @@ fn kind(p: &mut Problems, raw: &str) -> String {
     kind
 }
 
-pub async fn create(
+/// Adds an entry by hand and tells live timelines about it.
+pub async fn add_entry(
+    core: &super::Core,
+    postmortem_id: Uuid,
+    input: EntryIn,
+) -> ApiResult<timeline_entry::Model> {
+    let entry = create(&core.db, postmortem_id, input).await?;
+    core.timeline_feed.publish_created(&entry);
+    Ok(entry)
+}
+
+async fn create(
     db: &impl ConnectionTrait,
     postmortem_id: Uuid,
     input: EntryIn,

@@ -48,8 +48,8 @@ async fn seed(app: &TestApp, count: usize) {
         .unwrap();
         let id = pm.record.id;
         for minute in [10, 20] {
-            timeline::create(
-                db,
+            timeline::add_entry(
+                &app.state.core,
                 id,
                 serde_json::from_value(json!({"occurred_at": format!("2026-11-20T10:{minute}:00Z"), "kind": "note", "title": "step"}))
                     .unwrap(),
