@@ -181,7 +181,7 @@ impl ActionItemMutation {
             recurrence: input.recurrence,
             tracker_id: input.tracker_id,
         };
-        let item = action_items::create(&caller.state.db, postmortem_id, input)
+        let item = action_items::create(&caller.state.core, postmortem_id, input)
             .await
             .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
@@ -209,10 +209,14 @@ impl ActionItemMutation {
             recurrence: input.recurrence.into(),
             tracker_id: input.tracker_id.into(),
         };
-        let item =
-            action_items::update(&caller.state.db, id, patch, precondition(expected_version))
-                .await
-                .gql()?;
+        let item = action_items::update(
+            &caller.state.core,
+            id,
+            patch,
+            precondition(expected_version),
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
         Ok(ActionItem::new(item, &redactor))
     }

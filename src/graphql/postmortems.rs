@@ -473,7 +473,7 @@ impl PostmortemMutation {
             anonymized: input.anonymized,
         };
         let view = postmortems::update(
-            &caller.state.db,
+            &caller.state.core,
             id,
             &caller.user,
             patch,

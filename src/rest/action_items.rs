@@ -170,7 +170,7 @@ pub async fn create(
     JsonBody(input): JsonBody<ActionItemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let item = action_items::create(&state.db, *id, input).await?;
+    let item = action_items::create(&state.core, *id, input).await?;
     let (location, version) = (format!("/api/v1/action-items/{}", item.id), item.version);
     Ok(created(
         location,
@@ -198,7 +198,7 @@ pub async fn update(
     JsonBody(patch): JsonBody<ActionItemPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let item = action_items::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    let item = action_items::update(&state.core, *id, patch, |v| precondition.check(v)).await?;
     let version = item.version;
     Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
 }

@@ -162,7 +162,7 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let view = postmortems::update(
-        &state.db,
+        &state.core,
         *id,
         &user,
         patch,
@@ -240,7 +240,7 @@ pub async fn add_participant(
     JsonBody(input): JsonBody<ParticipantIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let row = participants::add(&state.db, *id, input).await?;
+    let row = participants::add(&state.core, *id, input).await?;
     let redactor = redactor_for(&state, &user, *id).await?;
     let location = format!("/api/v1/postmortems/{}/participants", row.postmortem_id);
     Ok(HttpResponse::Created()
@@ -255,6 +255,6 @@ pub async fn remove_participant(
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let (id, person_id) = path.into_inner();
-    participants::remove(&state.db, id, person_id).await?;
+    participants::remove(&state.core, id, person_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,8 +11,8 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Problems,
-    anonymity::Audience,
+    Core, Problems,
+    anonymity::{self, Audience},
     begin_write, causes, new_id, now,
     outbox::{self, Urgency},
     page::{Page, PageRequest, parse_uuid_key},
@@ -178,11 +178,15 @@ async fn tracker_must_exist(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()
 
 /// Creates the item and, when it has a tracker, its outbox row: both or neither.
 pub async fn create(
-    db: &impl TransactionTrait,
+    core: &Core,
     postmortem_id: Uuid,
-    input: ActionItemIn,
+    mut input: ActionItemIn,
 ) -> ApiResult<action_item::Model> {
-    let txn = begin_write(db).await?;
+    if let Some(owner) = input.owner_id {
+        let meant = anonymity::person_meant(&core.db, &core.settings, postmortem_id, owner);
+        input.owner_id = Some(meant.await?);
+    }
+    let txn = begin_write(&core.db).await?;
     let item = insert(&txn, postmortem_id, input).await?;
     if item.tracker_id.is_some() {
         outbox::enqueue(&txn, &item, Urgency::Change).await?;
@@ -256,12 +260,17 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<action_item::
 
 /// Changes the item and queues the change for its tracker in one transaction.
 pub async fn update(
-    db: &impl TransactionTrait,
+    core: &Core,
     id: Uuid,
-    patch: ActionItemPatch,
+    mut patch: ActionItemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
 ) -> ApiResult<action_item::Model> {
-    let txn = begin_write(db).await?;
+    if let Some(Some(owner)) = patch.owner_id {
+        let item = get(&core.db, id).await?;
+        let meant = anonymity::person_meant(&core.db, &core.settings, item.postmortem_id, owner);
+        patch.owner_id = Some(Some(meant.await?));
+    }
+    let txn = begin_write(&core.db).await?;
     let item = change(&txn, id, patch, check).await?;
     match item.tracker_id {
         Some(_) => outbox::enqueue(&txn, &item, Urgency::Change).await?,

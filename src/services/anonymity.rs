@@ -412,6 +412,33 @@ pub fn outside_postmortems(audience: Audience, directory: &Directory) -> Redacto
     }
 }
 
+/// The person a writer means by `id` in `postmortem`: a person's own id, or
+/// the handle a reader who may not see names was shown for them there (an
+/// editor of an anonymized post-mortem sends back the `owner_id` it read).
+/// Anything else is returned as given, for the caller's own "does not exist".
+pub async fn person_meant(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    postmortem: Uuid,
+    id: Uuid,
+) -> ApiResult<Uuid> {
+    use sea_orm::QuerySelect;
+    if person::Entity::find_by_id(id).one(db).await?.is_some() {
+        return Ok(id);
+    }
+    let key = HandleKey::derive(&settings.secret_key);
+    let everyone: Vec<Uuid> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(everyone
+        .into_iter()
+        .find(|&person| key.handle(postmortem, person) == id)
+        .unwrap_or(id))
+}
+
 /// The redactor of events, which belong to no post-mortem: reads the
 /// directory only when the reader may not see names.
 pub async fn for_events(db: &impl ConnectionTrait, audience: Audience) -> ApiResult<Arc<Redactor>> {

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    now,
+    Core, anonymity, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, postmortems,
 };
@@ -29,11 +29,14 @@ fn default_role() -> ParticipantRole {
 }
 
 pub async fn add(
-    db: &impl ConnectionTrait,
+    core: &Core,
     postmortem_id: Uuid,
-    input: ParticipantIn,
+    mut input: ParticipantIn,
 ) -> ApiResult<participant::Model> {
+    let db = &core.db;
     let pm = postmortems::get_record(db, postmortem_id).await?;
+    input.person_id =
+        anonymity::person_meant(db, &core.settings, postmortem_id, input.person_id).await?;
     people::must_exist(db, "person_id", input.person_id).await?;
     if input.role == ParticipantRole::Author && pm.author_id != Some(input.person_id) {
         return Err(ApiError::validation(
@@ -60,11 +63,9 @@ pub async fn add(
     Ok(row.insert(db).await?)
 }
 
-pub async fn remove(
-    db: &impl ConnectionTrait,
-    postmortem_id: Uuid,
-    person_id: Uuid,
-) -> ApiResult<()> {
+pub async fn remove(core: &Core, postmortem_id: Uuid, person_id: Uuid) -> ApiResult<()> {
+    let db = &core.db;
+    let person_id = anonymity::person_meant(db, &core.settings, postmortem_id, person_id).await?;
     let result = participant::Entity::delete_by_id((postmortem_id, person_id))
         .exec(db)
         .await?;

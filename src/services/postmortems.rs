@@ -367,13 +367,18 @@ fn by_postmortem(rows: impl Iterator<Item = (Uuid, String)>) -> HashMap<Uuid, Ve
 /// Applies the patch; when it moves the window or changes the services or
 /// incident references, the timeline is pre-filled again.
 pub async fn update(
-    db: &(impl TransactionTrait + ConnectionTrait),
+    core: &super::Core,
     id: Uuid,
     user: &AuthUser,
-    patch: PostmortemPatch,
+    mut patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
     cfg: &prefill::Prefill,
 ) -> ApiResult<PostmortemView> {
+    let db = &core.db;
+    if let Some(Some(author)) = patch.author_id {
+        let meant = anonymity::person_meant(db, &core.settings, id, author).await?;
+        patch.author_id = Some(Some(meant));
+    }
     let renames =
         patch.services.is_some() || patch.incident_refs.is_some() || patch.status.is_some();
     let widens = patch.services.is_some()

@@ -68,7 +68,7 @@ async fn seed(app: &TestApp, count: usize) {
         }
         for title in ["Add an alert", "Add a lint"] {
             action_items::create(
-                db,
+                &app.state.core,
                 id,
                 serde_json::from_value(
                     json!({"title": title, "owner_id": owner.id, "due_date": "2026-12-01"}),
