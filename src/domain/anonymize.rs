@@ -162,6 +162,40 @@ fn atoms(text: &str) -> impl Iterator<Item = Atom> + '_ {
     })
 }
 
+/// [`atoms`] of a text that is ASCII without percent-escapes (most text): the
+/// same words, read byte by byte without decoding or looking ahead twice.
+fn ascii_atoms(text: &str) -> impl Iterator<Item = Atom> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let start = i;
+        let mut last = *bytes.get(i)?;
+        let (mut apostrophe, mut after) = (None, 0);
+        i += 1;
+        while let Some(&c) = bytes.get(i) {
+            if c.is_ascii_alphanumeric() {
+                after += 1;
+            } else if c == b'\'' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                apostrophe = Some(i);
+                after = 0;
+            } else {
+                break;
+            }
+            last = c;
+            i += 1;
+        }
+        let possessive = after == 1 && matches!(last, b's' | b'S');
+        Some(Atom {
+            start,
+            end: i,
+            stem_end: apostrophe.filter(|_| possessive),
+        })
+    })
+}
+
 /// Latin letters without their accents, so `Jose`, `JOSÉ` and `Jos%C3%A9` all
 /// read as `José`.
 fn unaccented(c: char) -> char {
@@ -355,8 +389,17 @@ impl People {
 /// The hash of a word as words are compared, folded as it is read.
 fn word_hash(hasher: &RandomState, word: &str) -> u64 {
     let mut state = hasher.build_hasher();
-    for unit in Units::new(word) {
-        fold(unit.c, |c| state.write_u32(u32::from(c)));
+    if word.bytes().all(|b| b.is_ascii() && b != b'%') {
+        // Most words: ASCII without escapes, where folding is lower-casing
+        // and dropping apostrophes; the same hash as the general path, without
+        // decoding or Unicode case tables.
+        for b in word.bytes().filter(|&b| b != b'\'') {
+            state.write_u32(u32::from(b.to_ascii_lowercase()));
+        }
+    } else {
+        for unit in Units::new(word) {
+            fold(unit.c, |c| state.write_u32(u32::from(c)));
+        }
     }
     state.finish()
 }
@@ -627,6 +670,15 @@ impl Pseudonyms {
     /// Whether any word of `text` can start a match; allocates nothing.
     fn may_name(&self, text: &str) -> bool {
         let people = &self.people;
+        let is_key = |atom: Atom| {
+            people.is_key(&text[atom.start..atom.end])
+                || atom
+                    .stem_end
+                    .is_some_and(|end| people.is_key(&text[atom.start..end]))
+        };
+        if text.bytes().all(|b| b.is_ascii() && b != b'%') {
+            return ascii_atoms(text).any(is_key);
+        }
         atoms(text).any(|atom| {
             people.is_key(&text[atom.start..atom.end])
                 || atom
@@ -801,6 +853,43 @@ fn tenure(joined: NaiveDate, incident: NaiveDate) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_text_is_cut_into_the_same_words_by_both_scanners() {
+        for text in [
+            "Alice's rollback, O'Neil-led; it's  asmith@github x'",
+            "'s Smith' a's b''c d'e's 42nd ''",
+            "",
+            "   ",
+            "Mary-Jane_O'Neil.x+y",
+        ] {
+            let both: Vec<_> = atoms(text)
+                .zip(ascii_atoms(text))
+                .map(|(a, b)| ((a.start, a.end, a.stem_end), (b.start, b.end, b.stem_end)))
+                .collect();
+            assert_eq!(atoms(text).count(), ascii_atoms(text).count(), "{text:?}");
+            for (general, ascii) in both {
+                assert_eq!(general, ascii, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_shortcut_hashes_words_as_the_general_path_does() {
+        let hasher = RandomState::default();
+        let general = |word: &str| {
+            let mut state = hasher.build_hasher();
+            for unit in Units::new(word) {
+                fold(unit.c, |c| state.write_u32(u32::from(c)));
+            }
+            state.finish()
+        };
+        for word in [
+            "Alice", "O'Neil", "ONEIL", "asmith42", "x", "MARY", "a_b", "it's",
+        ] {
+            assert_eq!(word_hash(&hasher, word), general(word), "{word}");
+        }
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
