@@ -188,7 +188,17 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A handler that also takes an `Actor` asks twice; the token is checked once.
+        if let Some(user) = actix_web::HttpMessage::extensions(req)
+            .get::<AuthUser>()
+            .cloned()
+        {
+            return Box::pin(async move { Ok(user) });
+        }
         let result = authenticate(req);
+        if let Ok(user) = &result {
+            actix_web::HttpMessage::extensions_mut(req).insert(user.clone());
+        }
         Box::pin(async move { result })
     }
 }
