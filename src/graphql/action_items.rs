@@ -180,7 +180,7 @@ impl ActionItemMutation {
             recurrence: input.recurrence,
             tracker_id: input.tracker_id,
         };
-        let item = action_items::create(&caller.state.db, postmortem_id, input)
+        let item = action_items::create(&caller.state.db, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
@@ -208,10 +208,15 @@ impl ActionItemMutation {
             recurrence: input.recurrence.into(),
             tracker_id: input.tracker_id.into(),
         };
-        let item =
-            action_items::update(&caller.state.db, id, patch, precondition(expected_version))
-                .await
-                .gql()?;
+        let item = action_items::update(
+            &caller.state.db,
+            id,
+            patch,
+            precondition(expected_version),
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
         Ok(ActionItem(item, redactor))
     }
@@ -220,7 +225,9 @@ impl ActionItemMutation {
     async fn delete_action_item(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        action_items::delete(&caller.state.db, id).await.gql()?;
+        action_items::delete(&caller.state.db, id, &caller.actor)
+            .await
+            .gql()?;
         Ok(true)
     }
 }

@@ -80,7 +80,7 @@ impl TimelineMutation {
             link: input.link,
             service: input.service,
         };
-        let entry = timeline::create(&caller.state.db, postmortem_id, input)
+        let entry = timeline::create(&caller.state.db, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         caller.state.timeline_feed.publish_created(&entry);
@@ -107,9 +107,16 @@ impl TimelineMutation {
             service: input.service.into(),
         };
         let check = precondition(expected_version);
-        let entry = timeline::update(&caller.state.db, postmortem_id, id, patch, check)
-            .await
-            .gql()?;
+        let entry = timeline::update(
+            &caller.state.db,
+            postmortem_id,
+            id,
+            patch,
+            check,
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry(entry, redactor))
     }
@@ -123,7 +130,7 @@ impl TimelineMutation {
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        timeline::delete(&caller.state.db, postmortem_id, id)
+        timeline::delete(&caller.state.db, postmortem_id, id, &caller.actor)
             .await
             .gql()?;
         Ok(true)
@@ -142,7 +149,7 @@ impl TimelineMutation {
             area: input.area.into(),
             description: input.description,
         };
-        let cause = causes::create(&caller.state.db, postmortem_id, input)
+        let cause = causes::create(&caller.state.db, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
@@ -164,9 +171,16 @@ impl TimelineMutation {
             description: input.description,
         };
         let check = precondition(expected_version);
-        let cause = causes::update(&caller.state.db, postmortem_id, id, patch, check)
-            .await
-            .gql()?;
+        let cause = causes::update(
+            &caller.state.db,
+            postmortem_id,
+            id,
+            patch,
+            check,
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause(cause, redactor))
     }
@@ -175,7 +189,7 @@ impl TimelineMutation {
     async fn delete_cause(&self, ctx: &Context<'_>, postmortem_id: Uuid, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        causes::delete(&caller.state.db, postmortem_id, id)
+        causes::delete(&caller.state.db, postmortem_id, id, &caller.actor)
             .await
             .gql()?;
         Ok(true)

@@ -76,11 +76,12 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<EntryIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let entry = timeline::create(&state.db, *id, input).await?;
+    let entry = timeline::create(&state.db, *id, input, &actor).await?;
     state.timeline_feed.publish_created(&entry);
     let location = format!(
         "/api/v1/postmortems/{}/timeline/{}",
@@ -97,13 +98,22 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<EntryPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let (id, entry_id) = path.into_inner();
-    let entry = timeline::update(&state.db, id, entry_id, patch, |v| precondition.check(v)).await?;
+    let entry = timeline::update(
+        &state.db,
+        id,
+        entry_id,
+        patch,
+        |v| precondition.check(v),
+        &actor,
+    )
+    .await?;
     let redactor = redactor_for(&state, &user, id).await?;
     Ok(ok_tagged(
         entry.version,
@@ -114,11 +124,12 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     let (id, entry_id) = path.into_inner();
-    timeline::delete(&state.db, id, entry_id).await?;
+    timeline::delete(&state.db, id, entry_id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -126,10 +137,11 @@ pub async fn delete(
 pub async fn prefill(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let added = prefill::prefill(&state.db, *id, &state.prefill).await?;
+    let added = prefill::prefill(&state.db, *id, &state.prefill, &actor).await?;
     let redactor = redactor_for(&state, &user, *id).await?;
     let added: Vec<TimelineEntryOut> = added
         .into_iter()

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use entity::{ParticipantRole, participant};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    prelude::*,
+    TransactionSession, TransactionTrait, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    now,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, postmortems,
 };
@@ -29,10 +30,13 @@ fn default_role() -> ParticipantRole {
 }
 
 pub async fn add(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     postmortem_id: Uuid,
     input: ParticipantIn,
+    actor: &Actor,
 ) -> ApiResult<participant::Model> {
+    let txn = begin_write(db).await?;
+    let db = &txn;
     let pm = postmortems::get_record(db, postmortem_id).await?;
     people::must_exist(db, "person_id", input.person_id).await?;
     if input.role == ParticipantRole::Author && pm.author_id != Some(input.person_id) {
@@ -57,20 +61,32 @@ pub async fn add(
         role: Set(input.role),
         created_at: Set(now()),
     };
-    Ok(row.insert(db).await?)
+    let added = row.insert(db).await?;
+    let changes = audit::diff(None, Some(&audit::fields(&added)), &[]);
+    let entry = Entry::new(Action::Add, Resource::Participant, added.person_id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(added)
 }
 
 pub async fn remove(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     postmortem_id: Uuid,
     person_id: Uuid,
+    actor: &Actor,
 ) -> ApiResult<()> {
-    let result = participant::Entity::delete_by_id((postmortem_id, person_id))
-        .exec(db)
+    let txn = begin_write(db).await?;
+    let before = participant::Entity::find_by_id((postmortem_id, person_id))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))?;
+    participant::Entity::delete_by_id((postmortem_id, person_id))
+        .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("participant"));
-    }
+    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let entry = Entry::new(Action::Remove, Resource::Participant, person_id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use entity::{PostmortemStatus, postmortem};
 use sea_orm::{ActiveValue::Set, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
-use super::{begin_write, dossier, now, update_versioned};
+use super::{
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, dossier, now, update_versioned,
+};
 use crate::{
     auth::{AuthUser, Role},
     domain::review::Severity,
@@ -27,6 +30,7 @@ pub async fn publish(
     id: Uuid,
     user: &AuthUser,
     input: PublishIn,
+    actor: &Actor,
 ) -> ApiResult<postmortem::Model> {
     let reason = input
         .override_reason
@@ -72,6 +76,13 @@ pub async fn publish(
     model.updated_at = Set(at);
     let record =
         update_versioned(&txn, model, postmortem::Column::Version, current.version).await?;
+    let changes = audit::diff(
+        Some(&audit::fields(&current)),
+        Some(&audit::fields(&record)),
+        &[],
+    );
+    let entry = Entry::new(Action::Publish, Resource::Postmortem, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;
     Ok(record)
 }

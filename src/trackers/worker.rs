@@ -17,7 +17,9 @@ use crate::{
     config::Settings,
     error::{ApiError, ApiResult},
     services::{
-        action_items, now, outbox, postmortems,
+        action_items,
+        audit::Actor,
+        now, outbox, postmortems,
         tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
         trackers,
     },
@@ -25,6 +27,9 @@ use crate::{
 
 /// Synced items re-read per reconcile request.
 const RECONCILE_BATCH: u64 = 100;
+
+/// Who the audit log says changed an item when the reconcile brings a tracker's change back.
+pub const RECONCILE: &str = "tracker-sync";
 
 /// One worker per process; several processes may run against one database.
 pub struct SyncWorker {
@@ -416,7 +421,7 @@ impl SyncWorker {
                     changed_by: None,
                 };
                 if let tracker_updates::Applied::Changed(_) =
-                    tracker_updates::apply(&self.db, &update).await?
+                    tracker_updates::apply(&self.db, &update, &Actor::system(RECONCILE)).await?
                 {
                     changed += 1;
                 }
