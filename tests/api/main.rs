@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod action_items;
+mod audit;
 mod auth;
 mod contract;
 mod errors;
