@@ -4,6 +4,7 @@
 //! of the values the product knows; the REST and GraphQL layers reuse them as-is.
 
 pub mod action_item;
+pub mod audit_entry;
 pub mod cause;
 pub mod enums;
 pub mod event;

@@ -1,5 +1,6 @@
 //! Schema migrations for hindsight, identical on SQLite and PostgreSQL but
-//! for the data versions PostgreSQL keeps with triggers (000008).
+//! for the data versions PostgreSQL keeps with triggers (000008) and the
+//! audit log's append-only triggers, written in each database's dialect (000009).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -11,6 +12,7 @@ mod m20261124_000005_create_prefill;
 mod m20261124_000006_create_trackers_and_outbox;
 mod m20261124_000007_publishing_and_calendars;
 mod m20261124_000008_data_versions;
+mod m20261201_000009_audit_log;
 mod m20261201_000010_sync_reasons;
 
 pub struct Migrator;
@@ -27,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_trackers_and_outbox::Migration),
             Box::new(m20261124_000007_publishing_and_calendars::Migration),
             Box::new(m20261124_000008_data_versions::Migration),
+            Box::new(m20261201_000009_audit_log::Migration),
             Box::new(m20261201_000010_sync_reasons::Migration),
         ]
     }

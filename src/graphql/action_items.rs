@@ -181,7 +181,7 @@ impl ActionItemMutation {
             recurrence: input.recurrence,
             tracker_id: input.tracker_id,
         };
-        let item = action_items::create(&caller.state.core, postmortem_id, input)
+        let item = action_items::create(&caller.state.core, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
@@ -214,6 +214,7 @@ impl ActionItemMutation {
             id,
             patch,
             precondition(expected_version),
+            &caller.actor,
         )
         .await
         .gql()?;
@@ -225,7 +226,9 @@ impl ActionItemMutation {
     async fn delete_action_item(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        action_items::delete(&caller.state.db, id).await.gql()?;
+        action_items::delete(&caller.state.db, id, &caller.actor)
+            .await
+            .gql()?;
         Ok(true)
     }
 }

@@ -96,6 +96,8 @@ pub fn sdl() -> String {
 pub struct Caller {
     pub state: web::Data<AppState>,
     pub user: AuthUser,
+    /// Who the audit log says wrote what a mutation changes, with the request's id.
+    pub actor: crate::services::audit::Actor,
     pub loaders: Loaders,
     /// How people appear in each post-mortem to this caller, built once per request.
     redactors: Mutex<HashMap<Uuid, Arc<Redactor>>>,
@@ -137,10 +139,11 @@ fn precondition(expected: Option<i32>) -> impl FnOnce(i32) -> ApiResult<()> {
 }
 
 impl Caller {
-    fn new(state: web::Data<AppState>, user: AuthUser) -> Self {
+    fn new(state: web::Data<AppState>, user: AuthUser, request_id: Option<String>) -> Self {
         let loaders = Loaders::new(&state.db);
         Self {
             state,
+            actor: crate::services::audit::Actor::user(&user, request_id),
             user,
             loaders,
             redactors: Mutex::default(),
@@ -262,6 +265,7 @@ pub use cache::AnswerCache;
 pub async fn execute(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     JsonBody(request): JsonBody<async_graphql::Request>,
 ) -> HttpResponse {
     let answers = &state.graphql_answers;
@@ -279,7 +283,8 @@ pub async fn execute(
         },
         _ => {}
     }
-    let caller = Caller::new(state.clone(), user);
+    let request_id = crate::rest::extract::request_id(&req);
+    let caller = Caller::new(state.clone(), user, request_id);
     let volatile = caller.volatile.clone();
     let mut response = state.graphql.execute(request.data(caller)).await;
     for error in &mut response.errors {
@@ -352,7 +357,7 @@ pub async fn explore_or_subscribe(
                     .authenticate(init_authorization(&init).as_deref())
                     .gql()?;
                 let mut data = Data::default();
-                data.insert(Caller::new(state, user));
+                data.insert(Caller::new(state, user, None));
                 Ok(data)
             }
         })

@@ -81,7 +81,7 @@ impl ParticipantMutation {
             person_id,
             role: role.into(),
         };
-        let row = participants::add(&caller.state.core, postmortem_id, input)
+        let row = participants::add(&caller.state.core, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
@@ -97,7 +97,7 @@ impl ParticipantMutation {
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.write()?;
-        participants::remove(&caller.state.core, postmortem_id, person_id)
+        participants::remove(&caller.state.core, postmortem_id, person_id, &caller.actor)
             .await
             .gql()?;
         Ok(true)

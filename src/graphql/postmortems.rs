@@ -440,9 +440,14 @@ impl PostmortemMutation {
             author_id: input.author_id,
             anonymized: input.anonymized,
         };
-        let view = postmortems::create(&caller.state.db, input, &caller.state.prefill)
-            .await
-            .gql()?;
+        let view = postmortems::create(
+            &caller.state.db,
+            input,
+            &caller.state.prefill,
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         Ok(PostMortem::new(view))
     }
 
@@ -479,6 +484,7 @@ impl PostmortemMutation {
             patch,
             precondition(expected_version),
             &caller.state.prefill,
+            &caller.actor,
         )
         .await
         .gql()?;
@@ -489,7 +495,9 @@ impl PostmortemMutation {
     async fn delete_postmortem(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        postmortems::delete(&caller.state.db, id).await.gql()?;
+        postmortems::delete(&caller.state.db, id, &caller.actor)
+            .await
+            .gql()?;
         Ok(true)
     }
 }

@@ -80,7 +80,7 @@ impl TimelineMutation {
             link: input.link,
             service: input.service,
         };
-        let entry = timeline::add_entry(&caller.state.core, postmortem_id, input)
+        let entry = timeline::add_entry(&caller.state.core, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
@@ -106,9 +106,16 @@ impl TimelineMutation {
             service: input.service.into(),
         };
         let check = precondition(expected_version);
-        let entry = timeline::update(&caller.state.db, postmortem_id, id, patch, check)
-            .await
-            .gql()?;
+        let entry = timeline::update(
+            &caller.state.db,
+            postmortem_id,
+            id,
+            patch,
+            check,
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }
@@ -122,7 +129,7 @@ impl TimelineMutation {
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        timeline::delete(&caller.state.db, postmortem_id, id)
+        timeline::delete(&caller.state.db, postmortem_id, id, &caller.actor)
             .await
             .gql()?;
         Ok(true)
@@ -141,7 +148,7 @@ impl TimelineMutation {
             area: input.area.into(),
             description: input.description,
         };
-        let cause = causes::create(&caller.state.db, postmortem_id, input)
+        let cause = causes::create(&caller.state.db, postmortem_id, input, &caller.actor)
             .await
             .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
@@ -163,9 +170,16 @@ impl TimelineMutation {
             description: input.description,
         };
         let check = precondition(expected_version);
-        let cause = causes::update(&caller.state.db, postmortem_id, id, patch, check)
-            .await
-            .gql()?;
+        let cause = causes::update(
+            &caller.state.db,
+            postmortem_id,
+            id,
+            patch,
+            check,
+            &caller.actor,
+        )
+        .await
+        .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause::new(cause, &redactor))
     }
@@ -174,7 +188,7 @@ impl TimelineMutation {
     async fn delete_cause(&self, ctx: &Context<'_>, postmortem_id: Uuid, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
         caller.admin()?;
-        causes::delete(&caller.state.db, postmortem_id, id)
+        causes::delete(&caller.state.db, postmortem_id, id, &caller.actor)
             .await
             .gql()?;
         Ok(true)

@@ -166,11 +166,12 @@ pub async fn list_for_postmortem(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<ActionItemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let item = action_items::create(&state.core, *id, input).await?;
+    let item = action_items::create(&state.core, *id, input, &actor).await?;
     let (location, version) = (format!("/api/v1/action-items/{}", item.id), item.version);
     Ok(created(
         location,
@@ -193,12 +194,14 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<ActionItemPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let item = action_items::update(&state.core, *id, patch, |v| precondition.check(v)).await?;
+    let item =
+        action_items::update(&state.core, *id, patch, |v| precondition.check(v), &actor).await?;
     let version = item.version;
     Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
 }
@@ -208,10 +211,11 @@ pub async fn update(
 pub async fn sync(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let item = action_items::resync(&state.db, *id).await?;
+    let item = action_items::resync(&state.db, *id, &actor).await?;
     let version = item.version;
     Ok(HttpResponse::Accepted()
         .insert_header((actix_web::http::header::ETAG, super::extract::etag(version)))
@@ -221,9 +225,10 @@ pub async fn sync(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    action_items::delete(&state.db, *id).await?;
+    action_items::delete(&state.db, *id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

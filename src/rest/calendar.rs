@@ -75,11 +75,12 @@ fn may_manage(user: &AuthUser, email: &str) -> ApiResult<()> {
 pub async fn issue_token(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let person = crate::services::people::get(&state.db, *id).await?;
     may_manage(&user, &person.email)?;
-    let token = calendar::issue_token(&state.db, person.id).await?;
+    let token = calendar::issue_token(&state.db, person.id, &actor).await?;
     let feed_url = format!(
         "{}/api/v1/action-items/calendar.ics?token={token}",
         state.public_url
@@ -90,10 +91,11 @@ pub async fn issue_token(
 pub async fn revoke_token(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let person = crate::services::people::get(&state.db, *id).await?;
     may_manage(&user, &person.email)?;
-    calendar::revoke_token(&state.db, person.id).await?;
+    calendar::revoke_token(&state.db, person.id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -72,11 +72,12 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<CauseIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let cause = causes::create(&state.db, *id, input).await?;
+    let cause = causes::create(&state.db, *id, input, &actor).await?;
     let location = format!(
         "/api/v1/postmortems/{}/causes/{}",
         cause.postmortem_id, cause.id
@@ -92,13 +93,22 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<CausePatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let (id, cause_id) = path.into_inner();
-    let cause = causes::update(&state.db, id, cause_id, patch, |v| precondition.check(v)).await?;
+    let cause = causes::update(
+        &state.db,
+        id,
+        cause_id,
+        patch,
+        |v| precondition.check(v),
+        &actor,
+    )
+    .await?;
     let redactor = redactor_for(&state, &user, id).await?;
     Ok(ok_tagged(cause.version, CauseOut::new(cause, &redactor)))
 }
@@ -106,10 +116,11 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     let (id, cause_id) = path.into_inner();
-    causes::delete(&state.db, id, cause_id).await?;
+    causes::delete(&state.db, id, cause_id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

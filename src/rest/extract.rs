@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use crate::{
     auth::AuthUser,
     error::{ApiError, FieldError},
+    services::audit::Actor,
     startup::AppState,
 };
 
@@ -21,7 +22,17 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A handler that also takes an `Actor` asks twice; the token is checked once.
+        if let Some(user) = actix_web::HttpMessage::extensions(req)
+            .get::<AuthUser>()
+            .cloned()
+        {
+            return Box::pin(async move { Ok(user) });
+        }
         let result = authenticate(req);
+        if let Ok(user) = &result {
+            actix_web::HttpMessage::extensions_mut(req).insert(user.clone());
+        }
         Box::pin(async move { result })
     }
 }
@@ -257,6 +268,26 @@ impl FromRequest for Precondition {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(Self::from_request(req)))
+    }
+}
+
+/// The id `TracingLogger` gave the request (echoed as `x-request-id`).
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    actix_web::HttpMessage::extensions(req)
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string())
+}
+
+/// Who is writing, for the audit log: the authenticated caller (401 like
+/// [`AuthUser`]) and the request's id. Every mutating service function takes one.
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        let request_id = request_id(req);
+        Box::pin(async move { Ok(Actor::user(&user.await?, request_id)) })
     }
 }
 

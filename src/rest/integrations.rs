@@ -84,10 +84,11 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     JsonBody(input): JsonBody<IntegrationIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let view = integrations::create(&state.db, &state.settings.secret_key, input).await?;
+    let view = integrations::create(&state.db, &state.settings.secret_key, input, &actor).await?;
     let (id, version) = (view.record.id, view.record.version);
     Ok(created(
         format!("/api/v1/integrations/{id}"),
@@ -112,12 +113,13 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<IntegrationPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    integrations::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    integrations::update(&state.db, *id, patch, |v| precondition.check(v), &actor).await?;
     state.integrations.forget(*id);
     let record = current(&state, *id).await?;
     Ok(ok_tagged(
@@ -129,10 +131,11 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let record = integrations::delete(&state.db, *id).await?;
+    let record = integrations::delete(&state.db, *id, &actor).await?;
     state.integrations.forget(*id);
     state.metrics.webhooks.forget(
         record.id,
@@ -144,6 +147,7 @@ pub async fn delete(
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     OptionalJsonBody(input): OptionalJsonBody<RotationIn>,
 ) -> ApiResult<HttpResponse> {
@@ -154,6 +158,7 @@ pub async fn rotate_secret(
         *id,
         input,
         state.settings.ingest.rotation_grace,
+        &actor,
     )
     .await?;
     state.integrations.forget(*id);

@@ -2,6 +2,7 @@
 //! that both serves them and is checked against `openapi.yaml`.
 
 pub mod action_items;
+pub mod audit;
 pub mod calendar;
 pub mod causes;
 pub mod events;
@@ -198,6 +199,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             r.to(integrations::rotate_secret)
         }),
         ep(M::GET, "/api/v1/events", |r| r.to(events::list)),
+        ep(M::GET, "/api/v1/audit", |r| r.to(audit::list)),
+        ep(M::GET, "/api/v1/postmortems/{id}/history", |r| {
+            r.to(audit::history)
+        }),
         ep(M::POST, "/graphql", |r| r.to(crate::graphql::execute)),
         ep(M::GET, "/graphql", |r| {
             r.to(crate::graphql::explore_or_subscribe)

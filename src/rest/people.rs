@@ -79,10 +79,11 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     JsonBody(input): JsonBody<PersonIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let person = people::create(&state.db, input).await?;
+    let person = people::create(&state.db, input, &actor).await?;
     Ok(created(
         format!("/api/v1/people/{}", person.id),
         person.version,
@@ -104,11 +105,12 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<PersonPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let person = people::update(&state.db, *id, patch, |v| precondition.check(v)).await?;
+    let person = people::update(&state.db, *id, patch, |v| precondition.check(v), &actor).await?;
     Ok(ok_tagged(person.version, PersonOut::from(person)))
 }

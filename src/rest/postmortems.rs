@@ -116,10 +116,11 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     JsonBody(input): JsonBody<PostmortemIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let view = postmortems::create(&state.db, input, &state.prefill).await?;
+    let view = postmortems::create(&state.db, input, &state.prefill, &actor).await?;
     let (id, version) = (view.record.id, view.record.version);
     let redactor = anonymity::redactor(
         &state.db,
@@ -156,6 +157,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<PostmortemPatch>,
@@ -168,6 +170,7 @@ pub async fn update(
         patch,
         |v| precondition.check(v),
         &state.prefill,
+        &actor,
     )
     .await?;
     let redactor = anonymity::redactor(
@@ -185,10 +188,11 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    postmortems::delete(&state.db, *id).await?;
+    postmortems::delete(&state.db, *id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -236,11 +240,12 @@ pub async fn list_participants(
 pub async fn add_participant(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<ParticipantIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let row = participants::add(&state.core, *id, input).await?;
+    let row = participants::add(&state.core, *id, input, &actor).await?;
     let redactor = redactor_for(&state, &user, *id).await?;
     let location = format!("/api/v1/postmortems/{}/participants", row.postmortem_id);
     Ok(HttpResponse::Created()
@@ -251,10 +256,11 @@ pub async fn add_participant(
 pub async fn remove_participant(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let (id, person_id) = path.into_inner();
-    participants::remove(&state.core, id, person_id).await?;
+    participants::remove(&state.core, id, person_id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

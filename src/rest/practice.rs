@@ -79,6 +79,7 @@ pub async fn metrics(
 pub async fn publish(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     req: actix_web::HttpRequest,
     payload: web::Payload,
@@ -90,7 +91,7 @@ pub async fn publish(
     } else {
         parse_json(&bytes)?
     };
-    let record = publishing::publish(&state.core, *id, &user, input).await?;
+    let record = publishing::publish(&state.core, *id, &user, input, &actor).await?;
     let view = crate::services::postmortems::get(&state.db, record.id).await?;
     let redactor = anonymity::redactor(
         &state.db,

@@ -80,11 +80,12 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<EntryIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let entry = timeline::add_entry(&state.core, *id, input).await?;
+    let entry = timeline::add_entry(&state.core, *id, input, &actor).await?;
     let location = format!(
         "/api/v1/postmortems/{}/timeline/{}",
         entry.postmortem_id, entry.id
@@ -100,13 +101,22 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<EntryPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
     let (id, entry_id) = path.into_inner();
-    let entry = timeline::update(&state.db, id, entry_id, patch, |v| precondition.check(v)).await?;
+    let entry = timeline::update(
+        &state.db,
+        id,
+        entry_id,
+        patch,
+        |v| precondition.check(v),
+        &actor,
+    )
+    .await?;
     let redactor = redactor_for(&state, &user, id).await?;
     Ok(ok_tagged(
         entry.version,
@@ -117,11 +127,12 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
     let (id, entry_id) = path.into_inner();
-    timeline::delete(&state.db, id, entry_id).await?;
+    timeline::delete(&state.db, id, entry_id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -129,10 +140,11 @@ pub async fn delete(
 pub async fn prefill(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let added = prefill::prefill(&state.db, *id, &state.prefill).await?;
+    let added = prefill::prefill(&state.db, *id, &state.prefill, &actor).await?;
     let redactor = redactor_for(&state, &user, *id).await?;
     let added: Vec<TimelineEntryOut> = added
         .into_iter()

@@ -90,10 +90,11 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     JsonBody(input): JsonBody<TrackerIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let tracker = trackers::create(&state.db, &state.settings.secret_key, input).await?;
+    let tracker = trackers::create(&state.db, &state.settings.secret_key, input, &actor).await?;
     Ok(created(
         format!("/api/v1/trackers/{}", tracker.id),
         tracker.version,
@@ -114,14 +115,20 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<TrackerPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let tracker = trackers::update(&state.db, &state.settings.secret_key, *id, patch, |v| {
-        precondition.check(v)
-    })
+    let tracker = trackers::update(
+        &state.db,
+        &state.settings.secret_key,
+        *id,
+        patch,
+        |v| precondition.check(v),
+        &actor,
+    )
     .await?;
     Ok(ok_tagged(tracker.version, TrackerOut::from(tracker)))
 }
@@ -129,9 +136,10 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     user: AuthUser,
+    actor: crate::services::audit::Actor,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    trackers::delete(&state.db, *id).await?;
+    trackers::delete(&state.db, *id, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

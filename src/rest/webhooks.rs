@@ -79,6 +79,7 @@ pub async fn receive(
         headers,
         stored_headers,
         body: body.to_vec(),
+        request_id: super::extract::request_id(&req),
     };
     let receipt = receiver.receive(*id, request).await?;
     Ok(HttpResponse::Accepted().json(ReceiptOut::from(receipt)))

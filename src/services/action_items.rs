@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{
     Core, Problems,
     anonymity::{self, Audience},
+    audit::{self, Action, Actor, Entry, Resource},
     begin_write, causes, new_id, now,
     outbox::{self, Urgency},
     page::{Page, PageRequest, parse_uuid_key},
@@ -181,6 +182,7 @@ pub async fn create(
     core: &Core,
     postmortem_id: Uuid,
     mut input: ActionItemIn,
+    actor: &Actor,
 ) -> ApiResult<action_item::Model> {
     if let Some(owner) = input.owner_id {
         let meant = anonymity::person_meant(&core.db, &core.settings, postmortem_id, owner);
@@ -191,8 +193,29 @@ pub async fn create(
     if item.tracker_id.is_some() {
         outbox::enqueue(&txn, &item, Urgency::Change).await?;
     }
+    record(&txn, actor, Action::Create, None, Some(&item)).await?;
     txn.commit().await?;
     Ok(item)
+}
+
+/// Records a change to an item in its post-mortem's history.
+pub(crate) async fn record(
+    txn: &(impl ConnectionTrait + TransactionSession),
+    actor: &Actor,
+    action: Action,
+    before: Option<&action_item::Model>,
+    after: Option<&action_item::Model>,
+) -> ApiResult<()> {
+    let Some(item) = after.or(before) else {
+        return Ok(());
+    };
+    let changes = audit::diff(
+        before.map(audit::fields).as_ref(),
+        after.map(audit::fields).as_ref(),
+        &[],
+    );
+    let entry = Entry::new(action, Resource::ActionItem, item.id, changes);
+    audit::record(txn, actor, entry.in_postmortem(item.postmortem_id)).await
 }
 
 async fn insert(
@@ -264,6 +287,7 @@ pub async fn update(
     id: Uuid,
     mut patch: ActionItemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<action_item::Model> {
     if let Some(Some(owner)) = patch.owner_id {
         let item = get(&core.db, id).await?;
@@ -271,20 +295,27 @@ pub async fn update(
         patch.owner_id = Some(Some(meant.await?));
     }
     let txn = begin_write(&core.db).await?;
+    let before = get(&txn, id).await?;
     let item = change(&txn, id, patch, check).await?;
     match item.tracker_id {
         Some(_) => outbox::enqueue(&txn, &item, Urgency::Change).await?,
         None => outbox::discard(&txn, item.id).await?,
     }
+    record(&txn, actor, Action::Update, Some(&before), Some(&item)).await?;
     txn.commit().await?;
     Ok(item)
 }
 
 /// `POST /api/v1/action-items/{id}/sync`: queue the item again now, with a fresh
 /// set of attempts, whatever state it is in.
-pub async fn resync(db: &impl TransactionTrait, id: Uuid) -> ApiResult<action_item::Model> {
+pub async fn resync(
+    db: &impl TransactionTrait,
+    id: Uuid,
+    actor: &Actor,
+) -> ApiResult<action_item::Model> {
     let txn = begin_write(db).await?;
     let item = get(&txn, id).await?;
+    let before = item.clone();
     if item.tracker_id.is_none() {
         return Err(ApiError::validation(
             "tracker_id",
@@ -295,6 +326,7 @@ pub async fn resync(db: &impl TransactionTrait, id: Uuid) -> ApiResult<action_it
     let mut model: action_item::ActiveModel = item.into();
     model.sync_state = Set(SyncState::Pending);
     let item = model.update(&txn).await?;
+    record(&txn, actor, Action::Sync, Some(&before), Some(&item)).await?;
     txn.commit().await?;
     Ok(item)
 }
@@ -373,11 +405,15 @@ async fn change(
     update_versioned(db, model, action_item::Column::Version, current.version).await
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
-    let result = action_item::Entity::delete_by_id(id).exec(db).await?;
+pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let before = get(&txn, id).await?;
+    let result = action_item::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("action item"));
     }
+    record(&txn, actor, Action::Delete, Some(&before), None).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -7,12 +7,15 @@ use icalendar::{Calendar, Component, Event, EventLike};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::people;
+use super::{
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, people,
+};
 use crate::{
     error::{ApiError, ApiResult},
     views::Seen,
@@ -27,22 +30,44 @@ fn hash(token: &str) -> String {
 
 /// Issues a new feed token for a person, replacing (and so revoking) any
 /// earlier one. Only its hash is stored; the token is shown once.
-pub async fn issue_token(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<String> {
-    let person = people::get(db, person_id).await?;
+pub async fn issue_token(
+    db: &impl TransactionTrait,
+    person_id: Uuid,
+    actor: &Actor,
+) -> ApiResult<String> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let mut model: person::ActiveModel = person.into();
-    model.calendar_token_hash = Set(Some(hash(&token)));
-    model.update(db).await?;
+    set_token_hash(db, person_id, Some(hash(&token)), Action::IssueToken, actor).await?;
     Ok(token)
 }
 
-pub async fn revoke_token(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<()> {
-    let person = people::get(db, person_id).await?;
+pub async fn revoke_token(
+    db: &impl TransactionTrait,
+    person_id: Uuid,
+    actor: &Actor,
+) -> ApiResult<()> {
+    set_token_hash(db, person_id, None, Action::RevokeToken, actor).await
+}
+
+/// The hash is a credential: the entry says that it changed, never what it is.
+async fn set_token_hash(
+    db: &impl TransactionTrait,
+    person_id: Uuid,
+    token_hash: Option<String>,
+    action: Action,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let person = people::get(&txn, person_id).await?;
+    let before = audit::fields(&person);
     let mut model: person::ActiveModel = person.into();
-    model.calendar_token_hash = Set(None);
-    model.update(db).await?;
+    model.calendar_token_hash = Set(token_hash);
+    let after = audit::fields(&model.update(&txn).await?);
+    let changes = audit::diff(Some(&before), Some(&after), &[]);
+    let entry = Entry::new(action, Resource::CalendarToken, person_id, changes);
+    audit::record(&txn, actor, entry).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use entity::{CauseArea, cause};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    prelude::*,
+    TransactionSession, TransactionTrait, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    Problems, new_id, now,
+    Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     postmortems, update_versioned,
 };
@@ -31,9 +33,10 @@ pub struct CausePatch {
 }
 
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &(impl TransactionTrait + ConnectionTrait),
     postmortem_id: Uuid,
     input: CauseIn,
+    actor: &Actor,
 ) -> ApiResult<cause::Model> {
     postmortems::get_record(db, postmortem_id).await?;
     let mut p = Problems::default();
@@ -49,7 +52,13 @@ pub async fn create(
         created_at: Set(at),
         updated_at: Set(at),
     };
-    Ok(row.insert(db).await?)
+    let txn = begin_write(db).await?;
+    let cause = row.insert(&txn).await?;
+    let changes = audit::diff(None, Some(&audit::fields(&cause)), &[]);
+    let entry = Entry::new(Action::Create, Resource::Cause, cause.id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(cause)
 }
 
 /// A cause of this post-mortem (404 for another post-mortem's cause).
@@ -66,13 +75,15 @@ pub async fn get(
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     postmortem_id: Uuid,
     id: Uuid,
     patch: CausePatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<cause::Model> {
-    let current = get(db, postmortem_id, id).await?;
+    let txn = begin_write(db).await?;
+    let current = get(&txn, postmortem_id, id).await?;
     check(current.version)?;
     let mut p = Problems::default();
     let mut model: cause::ActiveModel = current.clone().into();
@@ -85,18 +96,38 @@ pub async fn update(
     p.finish()?;
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
-    update_versioned(db, model, cause::Column::Version, current.version).await
+    let cause = update_versioned(&txn, model, cause::Column::Version, current.version).await?;
+    let changes = audit::diff(
+        Some(&audit::fields(&current)),
+        Some(&audit::fields(&cause)),
+        &[],
+    );
+    let entry = Entry::new(Action::Update, Resource::Cause, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(cause)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete(
+    db: &impl TransactionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let before = get(&txn, postmortem_id, id).await?;
     let result = cause::Entity::delete_many()
         .filter(cause::Column::Id.eq(id))
         .filter(cause::Column::PostmortemId.eq(postmortem_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("cause"));
     }
+    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let entry = Entry::new(Action::Delete, Resource::Cause, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -8,12 +8,15 @@ use std::{
 use chrono::{DateTime, Utc};
 use entity::{IntegrationKind, integration};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, prelude::*,
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, TransactionSession,
+    TransactionTrait, prelude::*,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
     Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write,
     delivery_stats::DeliveryStats,
     new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
@@ -127,9 +130,10 @@ fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
 }
 
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     key: &Secret,
     input: IntegrationIn,
+    actor: &Actor,
 ) -> ApiResult<IntegrationView> {
     let mut p = Problems::default();
     let name = p.text("name", &input.name, 200);
@@ -138,6 +142,7 @@ pub async fn create(
     p.finish()?;
     let at = now();
     let id = new_id();
+    let txn = begin_write(db).await?;
     let record = integration::ActiveModel {
         id: Set(id),
         kind: Set(input.kind),
@@ -154,8 +159,16 @@ pub async fn create(
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    let changes = audit::diff(None, Some(&audit::fields(&record)), &[]);
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Create, Resource::Integration, id, changes),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(IntegrationView {
         record,
         secret: Some(secret),
@@ -217,12 +230,14 @@ pub fn previous_secret_valid_until(
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     id: Uuid,
     patch: IntegrationPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<integration::Model> {
-    let current = get(db, id).await?;
+    let txn = begin_write(db).await?;
+    let current = get(&txn, id).await?;
     check(current.version)?;
     let mut p = Problems::default();
     let mut model: integration::ActiveModel = current.clone().into();
@@ -236,26 +251,65 @@ pub async fn update(
     p.finish()?;
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
-    update_versioned(db, model, integration::Column::Version, current.version).await
+    let record =
+        update_versioned(&txn, model, integration::Column::Version, current.version).await?;
+    record_change(&txn, actor, Action::Update, &current, &record).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+async fn record_change(
+    txn: &(impl ConnectionTrait + TransactionSession),
+    actor: &Actor,
+    action: Action,
+    before: &integration::Model,
+    after: &integration::Model,
+) -> ApiResult<()> {
+    let changes = audit::diff(
+        Some(&audit::fields(before)),
+        Some(&audit::fields(after)),
+        &[],
+    );
+    audit::record(
+        txn,
+        actor,
+        Entry::new(action, Resource::Integration, after.id, changes),
+    )
+    .await
 }
 
 /// Deletes the integration with its deliveries and events; timeline entries
 /// already pre-filled from them stay.
-pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<integration::Model> {
-    let record = get(db, id).await?;
-    integration::Entity::delete_by_id(id).exec(db).await?;
+pub async fn delete(
+    db: &impl TransactionTrait,
+    id: Uuid,
+    actor: &Actor,
+) -> ApiResult<integration::Model> {
+    let txn = begin_write(db).await?;
+    let record = get(&txn, id).await?;
+    integration::Entity::delete_by_id(id).exec(&txn).await?;
+    let changes = audit::diff(Some(&audit::fields(&record)), None, &[]);
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Delete, Resource::Integration, id, changes),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(record)
 }
 
 /// Issues a new secret; the current one keeps working for the grace period.
 pub async fn rotate_secret(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     key: &Secret,
     id: Uuid,
     input: RotationIn,
     default_grace: std::time::Duration,
+    actor: &Actor,
 ) -> ApiResult<IntegrationView> {
-    let current = get(db, id).await?;
+    let txn = begin_write(db).await?;
+    let current = get(&txn, id).await?;
     let mut p = Problems::default();
     let secret = chosen_secret(&mut p, input.secret);
     p.finish()?;
@@ -274,7 +328,10 @@ pub async fn rotate_secret(
     )?);
     model.version = Set(current.version + 1);
     model.updated_at = Set(at);
-    let record = update_versioned(db, model, integration::Column::Version, current.version).await?;
+    let record =
+        update_versioned(&txn, model, integration::Column::Version, current.version).await?;
+    record_change(&txn, actor, Action::RotateSecret, &current, &record).await?;
+    txn.commit().await?;
     Ok(IntegrationView {
         record,
         secret: Some(secret),

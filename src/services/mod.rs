@@ -3,6 +3,7 @@
 
 pub mod action_items;
 pub mod anonymity;
+pub mod audit;
 pub mod batch_writer;
 pub mod calendar;
 pub mod causes;

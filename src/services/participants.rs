@@ -10,7 +10,9 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Core, anonymity, now,
+    Core, anonymity,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, postmortems,
 };
@@ -32,8 +34,10 @@ pub async fn add(
     core: &Core,
     postmortem_id: Uuid,
     mut input: ParticipantIn,
+    actor: &Actor,
 ) -> ApiResult<participant::Model> {
-    let db = &core.db;
+    let txn = begin_write(&core.db).await?;
+    let db = &txn;
     let pm = postmortems::get_record(db, postmortem_id).await?;
     input.person_id =
         anonymity::person_meant(db, &core.settings, postmortem_id, input.person_id).await?;
@@ -60,18 +64,34 @@ pub async fn add(
         role: Set(input.role),
         created_at: Set(now()),
     };
-    Ok(row.insert(db).await?)
+    let added = row.insert(db).await?;
+    let changes = audit::diff(None, Some(&audit::fields(&added)), &[]);
+    let entry = Entry::new(Action::Add, Resource::Participant, added.person_id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(added)
 }
 
-pub async fn remove(core: &Core, postmortem_id: Uuid, person_id: Uuid) -> ApiResult<()> {
-    let db = &core.db;
-    let person_id = anonymity::person_meant(db, &core.settings, postmortem_id, person_id).await?;
-    let result = participant::Entity::delete_by_id((postmortem_id, person_id))
-        .exec(db)
+pub async fn remove(
+    core: &Core,
+    postmortem_id: Uuid,
+    person_id: Uuid,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let person_id =
+        anonymity::person_meant(&core.db, &core.settings, postmortem_id, person_id).await?;
+    let txn = begin_write(&core.db).await?;
+    let before = participant::Entity::find_by_id((postmortem_id, person_id))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))?;
+    participant::Entity::delete_by_id((postmortem_id, person_id))
+        .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::NotFound("participant"));
-    }
+    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let entry = Entry::new(Action::Remove, Resource::Participant, person_id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -4,12 +4,14 @@ use chrono::NaiveDate;
 use entity::person;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    prelude::*,
+    TransactionSession, TransactionTrait, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    Problems, new_id, now,
+    Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     update_versioned,
 };
@@ -80,7 +82,11 @@ fn handle(problems: &mut Problems, field: &str, value: Option<&str>) -> Option<S
     Some(value)
 }
 
-pub async fn create(db: &impl ConnectionTrait, input: PersonIn) -> ApiResult<person::Model> {
+pub async fn create(
+    db: &impl TransactionTrait,
+    input: PersonIn,
+    actor: &Actor,
+) -> ApiResult<person::Model> {
     let mut p = Problems::default();
     let display_name = p.text("display_name", &input.display_name, 200);
     let email = email(&mut p, &input.email);
@@ -117,7 +123,13 @@ pub async fn create(db: &impl ConnectionTrait, input: PersonIn) -> ApiResult<per
         updated_at: Set(now()),
     };
     p.finish()?;
-    model.insert(db).await.map_err(email_taken)
+    let txn = begin_write(db).await?;
+    let person = model.insert(&txn).await.map_err(email_taken)?;
+    let changes = audit::diff(None, Some(&audit::fields(&person)), &[]);
+    let entry = Entry::new(Action::Create, Resource::Person, person.id, changes);
+    audit::record(&txn, actor, entry).await?;
+    txn.commit().await?;
+    Ok(person)
 }
 
 fn email_taken(err: impl Into<ApiError>) -> ApiError {
@@ -138,12 +150,14 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<person::Model
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     id: Uuid,
     patch: PersonPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<person::Model> {
-    let current = get(db, id).await?;
+    let txn = begin_write(db).await?;
+    let current = get(&txn, id).await?;
     check(current.version)?;
     let mut p = Problems::default();
     let mut model: person::ActiveModel = current.clone().into();
@@ -177,9 +191,22 @@ pub async fn update(
     p.finish()?;
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
-    update_versioned(db, model, person::Column::Version, current.version)
+    let person = update_versioned(&txn, model, person::Column::Version, current.version)
         .await
-        .map_err(email_taken)
+        .map_err(email_taken)?;
+    let changes = audit::diff(
+        Some(&audit::fields(&current)),
+        Some(&audit::fields(&person)),
+        &[],
+    );
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Update, Resource::Person, id, changes),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(person)
 }
 
 /// People, in the order they were added.

@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use super::anonymity::{self, Audience};
 use super::{
-    Problems, begin_write, new_id, now,
+    Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, prefill, update_versioned,
 };
@@ -164,6 +166,7 @@ pub async fn create(
     db: &(impl TransactionTrait + ConnectionTrait),
     input: PostmortemIn,
     cfg: &prefill::Prefill,
+    actor: &Actor,
 ) -> ApiResult<PostmortemView> {
     let mut p = Problems::default();
     let status = input.status.unwrap_or(PostmortemStatus::Draft);
@@ -204,10 +207,26 @@ pub async fn create(
     if let Some(author) = record.author_id {
         ensure_author(&txn, record.id, author).await?;
     }
+    let created = PostmortemView {
+        record: record.clone(),
+        services: service_names,
+        incident_refs: ref_names,
+    };
+    let changes = audit::diff(None, Some(&audited(&created)), &[]);
+    let entry = Entry::new(Action::Create, Resource::Postmortem, record.id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(record.id)).await?;
     txn.commit().await?;
     cfg.names_changed();
-    prefill::prefill(db, record.id, cfg).await?;
+    prefill::prefill(db, record.id, cfg, actor).await?;
     get(db, record.id).await
+}
+
+/// What the audit log keeps of a post-mortem: its columns, services and references.
+fn audited(view: &PostmortemView) -> audit::Fields {
+    let mut fields = audit::fields(&view.record);
+    fields.insert("services".into(), view.services.clone().into());
+    fields.insert("incident_refs".into(), view.incident_refs.clone().into());
+    fields
 }
 
 /// The author is always a participant, so reviews can tell them from reviewers.
@@ -373,6 +392,7 @@ pub async fn update(
     mut patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
     cfg: &prefill::Prefill,
+    actor: &Actor,
 ) -> ApiResult<PostmortemView> {
     let db = &core.db;
     if let Some(Some(author)) = patch.author_id {
@@ -438,6 +458,17 @@ pub async fn update(
     if let Some(Some(author)) = patch.author_id {
         people::must_exist(&txn, "author_id", author).await?;
     }
+    // The lists are read only when the patch replaces one; otherwise both
+    // sides hold none and the entry lists no change to them.
+    let before = if new_services.is_some() || new_refs.is_some() {
+        with_lists(&txn, vec![current.clone()]).await?.remove(0)
+    } else {
+        PostmortemView {
+            record: current.clone(),
+            services: Vec::new(),
+            incident_refs: Vec::new(),
+        }
+    };
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
     let record =
@@ -451,21 +482,36 @@ pub async fn update(
     if let Some(author) = record.author_id.filter(|a| Some(*a) != current.author_id) {
         ensure_author(&txn, id, author).await?;
     }
+    let after = PostmortemView {
+        record: record.clone(),
+        services: new_services.unwrap_or_else(|| before.services.clone()),
+        incident_refs: new_refs.unwrap_or_else(|| before.incident_refs.clone()),
+    };
+    let changes = audit::diff(Some(&audited(&before)), Some(&audited(&after)), &[]);
+    let entry = Entry::new(Action::Update, Resource::Postmortem, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;
     if renames {
         cfg.names_changed();
     }
     if widens {
-        prefill::prefill(db, record.id, cfg).await?;
+        prefill::prefill(db, record.id, cfg, actor).await?;
     }
     get(db, id).await
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()> {
-    let result = postmortem::Entity::delete_by_id(id).exec(db).await?;
+/// Deletes the post-mortem and its parts; its history stays in the audit log.
+pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let before = get(&txn, id).await?;
+    let result = postmortem::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("post-mortem"));
     }
+    let changes = audit::diff(Some(&audited(&before)), None, &[]);
+    let entry = Entry::new(Action::Delete, Resource::Postmortem, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(id)).await?;
+    txn.commit().await?;
     Ok(())
 }
 

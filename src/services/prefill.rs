@@ -23,7 +23,12 @@ use sea_orm::{
     sea_query::Query,
 };
 
-use super::{begin_write, new_id, now, postmortems, timeline::TimelineFeed, update_versioned};
+use super::{
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now, postmortems,
+    timeline::TimelineFeed,
+    update_versioned,
+};
 use crate::{config::IngestSettings, error::ApiResult};
 
 /// Pre-fill's settings, and what open post-mortems name.
@@ -317,11 +322,13 @@ async fn settled_events(
 
 /// Adds the post-mortem's missing events to its timeline and fills its empty
 /// phase timestamps. Idempotent: a second run adds nothing. Returns the
-/// entries added.
+/// entries added. Each entry added, and the timestamps filled, are recorded
+/// as `actor`'s `prefill`.
 pub async fn prefill(
     db: &impl TransactionTrait,
     postmortem_id: Uuid,
     cfg: &Prefill,
+    actor: &Actor,
 ) -> ApiResult<Vec<timeline_entry::Model>> {
     let txn = begin_write(db).await?;
     let pm = postmortems::get_record(&txn, postmortem_id).await?;
@@ -358,8 +365,20 @@ pub async fn prefill(
         .iter()
         .filter(|e| !matches.suspects.contains(&e.id) && !deleted.contains(&e.id))
         .collect();
+    for entry in &added {
+        let changes = audit::diff(None, Some(&audit::fields(entry)), &[]);
+        let record = Entry::new(Action::Prefill, Resource::TimelineEntry, entry.id, changes);
+        audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
+    }
     if let Some(model) = fill_phases(&pm, &phase_events) {
-        update_versioned(&txn, model, postmortem::Column::Version, pm.version).await?;
+        let filled = update_versioned(&txn, model, postmortem::Column::Version, pm.version).await?;
+        let changes = audit::diff(
+            Some(&audit::fields(&pm)),
+            Some(&audit::fields(&filled)),
+            &[],
+        );
+        let record = Entry::new(Action::Prefill, Resource::Postmortem, pm.id, changes);
+        audit::record(&txn, actor, record.in_postmortem(pm.id)).await?;
     }
     txn.commit().await?;
     for entry in &added {
@@ -369,11 +388,13 @@ pub async fn prefill(
 }
 
 /// After new events are stored: pre-fills every open post-mortem (draft or in
-/// review) that names one of their services or incident references.
+/// review) that names one of their services or incident references, as
+/// `actor` (the integration the events came from).
 pub async fn after_events(
     db: &(impl TransactionTrait + ConnectionTrait),
     events: &[event::Model],
     cfg: &Prefill,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let names = cfg.open_names(db).await?;
     let services: HashSet<&str> = events
@@ -422,7 +443,7 @@ pub async fn after_events(
         .all(db)
         .await?;
     for id in open {
-        prefill(db, id, cfg).await?;
+        prefill(db, id, cfg, actor).await?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{
     Core,
     anonymity::{self, Audience},
+    audit::{self, Action, Actor, Entry, Resource},
     begin_write, dossier, notify, now, update_versioned,
 };
 use crate::{
@@ -32,6 +33,7 @@ pub async fn publish(
     id: Uuid,
     user: &AuthUser,
     input: PublishIn,
+    actor: &Actor,
 ) -> ApiResult<postmortem::Model> {
     let record = publish_record(
         &core.db,
@@ -39,6 +41,7 @@ pub async fn publish(
         user,
         Audience::of(user, &core.settings),
         input,
+        actor,
     )
     .await?;
     announce(core, record.id).await?;
@@ -73,6 +76,7 @@ async fn publish_record(
     user: &AuthUser,
     audience: Audience,
     input: PublishIn,
+    actor: &Actor,
 ) -> ApiResult<postmortem::Model> {
     let reason = input
         .override_reason
@@ -120,6 +124,13 @@ async fn publish_record(
     model.updated_at = Set(at);
     let record =
         update_versioned(&txn, model, postmortem::Column::Version, current.version).await?;
+    let changes = audit::diff(
+        Some(&audit::fields(&current)),
+        Some(&audit::fields(&record)),
+        &[],
+    );
+    let entry = Entry::new(Action::Publish, Resource::Postmortem, id, changes);
+    audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;
     Ok(record)
 }

@@ -12,7 +12,9 @@ use futures_util::StreamExt as _;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
 
 use super::{
-    action_items, now,
+    action_items,
+    audit::Actor,
+    now,
     outbox::{self, SyncFailure},
     postmortems,
     tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
@@ -29,6 +31,9 @@ use crate::{
 
 /// Synced items re-read per reconcile request.
 const RECONCILE_BATCH: u64 = 100;
+
+/// Who the audit log says changed an item when the reconcile brings a tracker's change back.
+pub const RECONCILE: &str = "tracker-sync";
 
 /// One worker per process; several processes may run against one database.
 pub struct SyncWorker {
@@ -432,7 +437,7 @@ impl SyncWorker {
                     changed_by: None,
                 };
                 if let tracker_updates::Applied::Changed(_) =
-                    tracker_updates::apply(&self.db, &update).await?
+                    tracker_updates::apply(&self.db, &update, &Actor::system(RECONCILE)).await?
                 {
                     changed += 1;
                 }

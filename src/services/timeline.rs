@@ -11,7 +11,9 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Problems, begin_write, new_id, now,
+    Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now,
     page::{Page, PageRequest, after_time_id, time_id_key},
     postmortems, update_versioned,
 };
@@ -96,16 +98,18 @@ pub async fn add_entry(
     core: &super::Core,
     postmortem_id: Uuid,
     input: EntryIn,
+    actor: &Actor,
 ) -> ApiResult<timeline_entry::Model> {
-    let entry = create(&core.db, postmortem_id, input).await?;
+    let entry = create(&core.db, postmortem_id, input, actor).await?;
     core.timeline_feed.publish_created(&entry);
     Ok(entry)
 }
 
 async fn create(
-    db: &impl ConnectionTrait,
+    db: &(impl TransactionTrait + ConnectionTrait),
     postmortem_id: Uuid,
     input: EntryIn,
+    actor: &Actor,
 ) -> ApiResult<timeline_entry::Model> {
     postmortems::get_record(db, postmortem_id).await?;
     let mut p = Problems::default();
@@ -126,7 +130,13 @@ async fn create(
         updated_at: Set(at),
     };
     p.finish()?;
-    Ok(row.insert(db).await?)
+    let txn = begin_write(db).await?;
+    let entry = row.insert(&txn).await?;
+    let changes = audit::diff(None, Some(&audit::fields(&entry)), &[]);
+    let record = Entry::new(Action::Create, Resource::TimelineEntry, entry.id, changes);
+    audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(entry)
 }
 
 pub async fn get(
@@ -142,13 +152,15 @@ pub async fn get(
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     postmortem_id: Uuid,
     id: Uuid,
     patch: EntryPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<timeline_entry::Model> {
-    let current = get(db, postmortem_id, id).await?;
+    let txn = begin_write(db).await?;
+    let current = get(&txn, postmortem_id, id).await?;
     check(current.version)?;
     let mut p = Problems::default();
     let mut model: timeline_entry::ActiveModel = current.clone().into();
@@ -173,12 +185,32 @@ pub async fn update(
     p.finish()?;
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
-    update_versioned(db, model, timeline_entry::Column::Version, current.version).await
+    let entry = update_versioned(
+        &txn,
+        model,
+        timeline_entry::Column::Version,
+        current.version,
+    )
+    .await?;
+    let changes = audit::diff(
+        Some(&audit::fields(&current)),
+        Some(&audit::fields(&entry)),
+        &[],
+    );
+    let record = Entry::new(Action::Update, Resource::TimelineEntry, id, changes);
+    audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
+    txn.commit().await?;
+    Ok(entry)
 }
 
 /// Deletes an entry. A pre-filled one leaves a tombstone so that pre-fill
 /// never brings it back.
-pub async fn delete(db: &impl TransactionTrait, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete(
+    db: &impl TransactionTrait,
+    postmortem_id: Uuid,
+    id: Uuid,
+    actor: &Actor,
+) -> ApiResult<()> {
     let txn = begin_write(db).await?;
     let entry = get(&txn, postmortem_id, id).await?;
     timeline_entry::Entity::delete_by_id(entry.id)
@@ -197,6 +229,9 @@ pub async fn delete(db: &impl TransactionTrait, postmortem_id: Uuid, id: Uuid) -
         .exec_without_returning(&txn)
         .await?;
     }
+    let changes = audit::diff(Some(&audit::fields(&entry)), None, &[]);
+    let record = Entry::new(Action::Delete, Resource::TimelineEntry, id, changes);
+    audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
     Ok(())
 }

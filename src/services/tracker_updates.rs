@@ -14,7 +14,11 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{begin_write, now};
+use super::{
+    action_items,
+    audit::{Action, Actor},
+    begin_write, now,
+};
 use crate::{error::ApiResult, trackers::Status};
 
 /// One change to a tracker issue, in tracker-neutral terms.
@@ -183,15 +187,25 @@ async fn person_with_identity(
 }
 
 /// Applies a tracker change to its action item. Does not queue anything back
-/// out: the tracker already holds this state.
-pub async fn apply(db: &impl TransactionTrait, update: &TrackerUpdate) -> ApiResult<Applied> {
+/// out: the tracker already holds this state. A change is recorded as
+/// `actor`'s (the webhook's integration, or the reconcile); what only moves the
+/// snapshot of what hindsight last wrote is bookkeeping, and is not.
+pub async fn apply(
+    db: &impl TransactionTrait,
+    update: &TrackerUpdate,
+    actor: &Actor,
+) -> ApiResult<Applied> {
     let txn = begin_write(db).await?;
-    let outcome = apply_in(&txn, update).await?;
+    let outcome = apply_in(&txn, update, actor).await?;
     txn.commit().await?;
     Ok(outcome)
 }
 
-async fn apply_in(db: &impl ConnectionTrait, update: &TrackerUpdate) -> ApiResult<Applied> {
+async fn apply_in(
+    db: &(impl ConnectionTrait + TransactionSession),
+    update: &TrackerUpdate,
+    actor: &Actor,
+) -> ApiResult<Applied> {
     let Some((item, tracker)) = find_item(db, update).await? else {
         return Ok(Applied::UnknownIssue);
     };
@@ -250,6 +264,7 @@ async fn apply_in(db: &impl ConnectionTrait, update: &TrackerUpdate) -> ApiResul
     model.version = Set(item.version + 1);
     model.updated_at = Set(now());
     let saved = model.update(db).await?;
+    action_items::record(db, actor, Action::Update, Some(&item), Some(&saved)).await?;
     tracing::info!(item = %saved.id, key = %update.issue_key, "applied a change made in the tracker");
     Ok(Applied::Changed(Box::new(saved)))
 }

@@ -9,7 +9,9 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Problems, begin_write, new_id, now,
+    Problems,
+    audit::{self, Action, Actor, Entry, Resource},
+    begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     update_versioned,
 };
@@ -199,6 +201,7 @@ pub async fn create(
     db: &impl TransactionTrait,
     key: &Secret,
     input: TrackerIn,
+    actor: &Actor,
 ) -> ApiResult<tracker::Model> {
     let mut p = Problems::default();
     let id = new_id();
@@ -249,21 +252,53 @@ pub async fn create(
     row.credentials = Set(seal(key, id, &credentials)?);
     let txn = begin_write(db).await?;
     if input.is_default == Some(true) {
-        clear_default(&txn, id).await?;
+        clear_default(&txn, id, actor).await?;
     }
     let saved = row.insert(&txn).await?;
+    let changes = audit::diff(None, Some(&audit::fields(&saved)), &[]);
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Create, Resource::Tracker, id, changes),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
 
-/// Only one tracker is the default: making one the default unmakes the other.
-async fn clear_default(db: &impl ConnectionTrait, except: Uuid) -> ApiResult<()> {
-    tracker::Entity::update_many()
-        .col_expr(tracker::Column::IsDefault, Expr::value(false))
+/// Only one tracker is the default: making one the default unmakes the other
+/// (a change to that tracker too, recorded as such).
+async fn clear_default(
+    txn: &(impl ConnectionTrait + sea_orm::TransactionSession),
+    except: Uuid,
+    actor: &Actor,
+) -> ApiResult<()> {
+    let previous: Vec<Uuid> = tracker::Entity::find()
+        .select_only()
+        .column(tracker::Column::Id)
         .filter(tracker::Column::IsDefault.eq(true))
         .filter(tracker::Column::Id.ne(except))
-        .exec(db)
+        .into_tuple()
+        .all(txn)
         .await?;
+    if previous.is_empty() {
+        return Ok(());
+    }
+    tracker::Entity::update_many()
+        .col_expr(tracker::Column::IsDefault, Expr::value(false))
+        .filter(tracker::Column::Id.is_in(previous.iter().copied()))
+        .exec(txn)
+        .await?;
+    for id in previous {
+        let mut changes = audit::Changes::default();
+        changes.set("is_default", true.into(), false.into());
+        audit::record(
+            txn,
+            actor,
+            Entry::new(Action::Update, Resource::Tracker, id, changes),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -288,6 +323,7 @@ pub async fn update(
     id: Uuid,
     patch: TrackerPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
+    actor: &Actor,
 ) -> ApiResult<tracker::Model> {
     let txn = begin_write(db).await?;
     let current = get(&txn, id).await?;
@@ -341,6 +377,7 @@ pub async fn update(
     }
     let new_credentials =
         credentials_from(&mut p, next.kind, patch.email, patch.api_token, patch.token);
+    let credentials_replaced = new_credentials.is_some();
     let credentials = match new_credentials {
         Some(c) => Some(c),
         None => {
@@ -353,20 +390,34 @@ pub async fn update(
     next.version = current.version + 1;
     next.updated_at = now();
     if next.is_default {
-        clear_default(&txn, id).await?;
+        clear_default(&txn, id, actor).await?;
     }
     let mut row = tracker::ActiveModel::from(next).reset_all();
     row.id = sea_orm::ActiveValue::Unchanged(id);
     let saved = update_versioned(&txn, row, tracker::Column::Version, current.version).await?;
+    let before = audit::fields(&current);
+    let mut after = audit::fields(&saved);
+    if !credentials_replaced && let Some(sealed) = before.get("credentials") {
+        // Sealed again with a fresh nonce, but the same credentials.
+        after.insert("credentials".into(), sealed.clone());
+    }
+    let changes = audit::diff(Some(&before), Some(&after), &[]);
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Update, Resource::Tracker, id, changes),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
 
 /// Items that pointed at the tracker keep their external keys but stop syncing:
 /// their queued syncs go and they show `not_synced`, in the same transaction.
-pub async fn delete(db: &impl TransactionTrait, id: Uuid) -> ApiResult<()> {
+pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
     use entity::{SyncState, action_item, sync_outbox};
     let txn = begin_write(db).await?;
+    let before = get(&txn, id).await?;
     let items = action_item::Entity::find()
         .select_only()
         .column(action_item::Column::Id)
@@ -400,6 +451,13 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid) -> ApiResult<()> {
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("tracker"));
     }
+    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    audit::record(
+        &txn,
+        actor,
+        Entry::new(Action::Delete, Resource::Tracker, id, changes),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

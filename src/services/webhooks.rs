@@ -9,6 +9,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::{
+    audit::Actor,
     batch_writer::{BatchWriter, Stored},
     begin_write,
     delivery_stats::DeliveryStats,
@@ -62,6 +63,8 @@ pub struct WebhookRequest {
     pub headers: Headers,
     pub stored_headers: serde_json::Value,
     pub body: Vec<u8>,
+    /// The request's id, for the audit entries of what the delivery changes.
+    pub request_id: Option<String>,
 }
 
 /// What the sender is told.
@@ -105,6 +108,9 @@ impl Receiver<'_> {
             }
         };
         let tracker_update = tracker_update(&record, &request);
+        // What a delivery changes (pre-filled timelines, tracker changes) is the integration's doing.
+        let actor = Actor::system(format!("webhook:{}", record.id))
+            .with_request_id(request.request_id.clone());
         let (receipt, events) = store(self.db, self.writer, &record, delivery, request, at)
             .await
             .map_err(retry_later)?;
@@ -116,7 +122,7 @@ impl Receiver<'_> {
         self.stats.record(self.metrics, &record, outcome, at);
         if let Some(update) = tracker_update.filter(|_| !receipt.duplicate) {
             // Stored first: if applying fails, the reconcile re-reads the issue.
-            match tracker_updates::apply(self.db, &update).await {
+            match tracker_updates::apply(self.db, &update, &actor).await {
                 Ok(applied) => {
                     tracing::debug!(?applied, issue = %update.issue_key, "tracker change")
                 }
@@ -124,7 +130,7 @@ impl Receiver<'_> {
             }
         }
         if !events.is_empty()
-            && let Err(err) = prefill::after_events(self.db, &events, self.prefill).await
+            && let Err(err) = prefill::after_events(self.db, &events, self.prefill, &actor).await
         {
             // The events are stored; the next pre-fill of the post-mortem picks them up.
             tracing::warn!(error = %err, "pre-filling timelines from new events failed");

@@ -497,6 +497,7 @@ fn expected(template: &str, role: Role) -> Expect {
         }
     } else if template.starts_with("/api/v1/trackers")
         || template.starts_with("/api/v1/integrations")
+        || template.starts_with("/api/v1/audit")
     {
         Expect::Forbidden
     } else {
@@ -546,6 +547,7 @@ fn variants(template: &str, seed: &Seed) -> Vec<(String, Option<Expect>)> {
             || t.ends_with("/causes")
             || t.ends_with("/action-items")
             || t.ends_with("/participants")
+            || t.ends_with("/history")
             || t == "/api/v1/people"
             || t == "/api/v1/trackers"
             || t == "/api/v1/integrations" =>

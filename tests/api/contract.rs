@@ -384,6 +384,39 @@ async fn answers_match_their_documented_schemas() {
         admin,
     )
     .await;
+    // The audit log, as written for admins and scrubbed for viewers.
+    for role in [Role::Viewer, Role::Admin] {
+        exchange(
+            &app,
+            &spec,
+            Method::GET,
+            &format!("{t}/history"),
+            &format!("{base}/history"),
+            None,
+            role,
+        )
+        .await;
+    }
+    exchange(
+        &app,
+        &spec,
+        Method::GET,
+        "/api/v1/audit",
+        "/api/v1/audit?limit=200",
+        None,
+        admin,
+    )
+    .await;
+    exchange(
+        &app,
+        &spec,
+        Method::GET,
+        "/api/v1/audit",
+        "/api/v1/audit",
+        None,
+        Role::Editor,
+    )
+    .await;
 
     // Errors are documented problems too.
     exchange(

@@ -28,12 +28,14 @@ async fn quiet_app(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// owned action items, written straight through the service layer (fast).
 async fn seed(app: &TestApp, count: usize) {
     let db = &app.state.db;
+    let actor = &hindsight::services::audit::Actor::system("test-seed");
     let owner = people::create(
         db,
         serde_json::from_value(
             json!({"display_name": "Olu Owner", "email": "olu@example.com", "team": "sre"}),
         )
         .unwrap(),
+        actor,
     )
     .await
     .unwrap();
@@ -43,6 +45,7 @@ async fn seed(app: &TestApp, count: usize) {
             serde_json::from_value(json!({"title": format!("Incident {n}"), "services": ["checkout"], "author_id": owner.id}))
                 .unwrap(),
             &app.state.prefill,
+            actor,
         )
         .await
         .unwrap();
@@ -53,6 +56,7 @@ async fn seed(app: &TestApp, count: usize) {
                 id,
                 serde_json::from_value(json!({"occurred_at": format!("2026-11-20T10:{minute}:00Z"), "kind": "note", "title": "step"}))
                     .unwrap(),
+                actor,
             )
             .await
             .unwrap();
@@ -62,6 +66,7 @@ async fn seed(app: &TestApp, count: usize) {
                 db,
                 id,
                 serde_json::from_value(json!({"area": area, "description": "why"})).unwrap(),
+                actor,
             )
             .await
             .unwrap();
@@ -74,6 +79,7 @@ async fn seed(app: &TestApp, count: usize) {
                     json!({"title": title, "owner_id": owner.id, "due_date": "2026-12-01"}),
                 )
                 .unwrap(),
+                actor,
             )
             .await
             .unwrap();

@@ -4,6 +4,7 @@
 
 mod action_items;
 mod anonymity_everywhere;
+mod audit;
 mod auth;
 mod contract;
 mod errors;

@@ -59,7 +59,7 @@ async fn synced_jira_item() -> (TestApp, wiremock::MockServer, Value) {
 async fn a_jira_change_closing_the_issue_marks_the_item_done_without_echoing_it_back() {
     let (app, jira, synced) = synced_jira_item().await;
     let change = jira_change("OPS-1", Status::Done, Utc::now(), "acc-alice");
-    let applied = tracker_updates::apply(&app.state.db, &change)
+    let applied = tracker_updates::apply(&app.state.db, &change, &sync())
         .await
         .unwrap();
     assert!(matches!(applied, Applied::Changed(_)), "{applied:?}");
@@ -82,12 +82,14 @@ async fn our_own_writes_and_stale_deliveries_change_nothing() {
     let db = &app.state.db;
     let by_us = jira_change("OPS-1", Status::Done, Utc::now(), "acc-bot");
     assert_eq!(
-        tracker_updates::apply(db, &by_us).await.unwrap(),
+        tracker_updates::apply(db, &by_us, &sync()).await.unwrap(),
         Applied::Echo
     );
     let what_we_wrote = jira_change("OPS-1", Status::Open, Utc::now(), "acc-alice");
     assert_eq!(
-        tracker_updates::apply(db, &what_we_wrote).await.unwrap(),
+        tracker_updates::apply(db, &what_we_wrote, &sync())
+            .await
+            .unwrap(),
         Applied::Echo
     );
     let old = jira_change(
@@ -97,12 +99,12 @@ async fn our_own_writes_and_stale_deliveries_change_nothing() {
         "acc-alice",
     );
     assert_eq!(
-        tracker_updates::apply(db, &old).await.unwrap(),
+        tracker_updates::apply(db, &old, &sync()).await.unwrap(),
         Applied::Stale
     );
     let unknown = jira_change("OPS-404", Status::Done, Utc::now(), "acc-alice");
     assert_eq!(
-        tracker_updates::apply(db, &unknown).await.unwrap(),
+        tracker_updates::apply(db, &unknown, &sync()).await.unwrap(),
         Applied::UnknownIssue
     );
     assert_eq!(item(&app, &synced).await["status"], "open");
@@ -149,7 +151,7 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
         changed_by: Some("bob".into()),
     };
     assert_eq!(
-        tracker_updates::apply(&app.state.db, &still_open)
+        tracker_updates::apply(&app.state.db, &still_open, &sync())
             .await
             .unwrap(),
         Applied::Echo
@@ -166,7 +168,7 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
         updated_at: Utc::now(),
         changed_by: Some("bob".into()),
     };
-    let applied = tracker_updates::apply(&app.state.db, &closed)
+    let applied = tracker_updates::apply(&app.state.db, &closed, &sync())
         .await
         .unwrap();
     assert!(matches!(applied, Applied::Changed(_)));
@@ -177,7 +179,7 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
         ..closed
     };
     assert_eq!(
-        tracker_updates::apply(&app.state.db, &other_repo)
+        tracker_updates::apply(&app.state.db, &other_repo, &sync())
             .await
             .unwrap(),
         Applied::UnknownIssue
@@ -327,4 +329,9 @@ async fn changes_made_while_a_sync_waits_coalesce_and_the_last_write_wins() {
         "Alert on lack of successful checkouts"
     );
     assert_eq!(item(&app, &created).await["sync_state"], "synced");
+}
+
+/// Who the audit log says applied a tracker's change in these tests.
+fn sync() -> hindsight::services::audit::Actor {
+    hindsight::services::audit::Actor::system("tracker-sync")
 }
