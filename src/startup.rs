@@ -71,6 +71,8 @@ const WEBHOOK_SLOTS: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// How often old delivery keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// When the first prune runs after start.
+const PRUNE_AFTER_START: Duration = Duration::from_secs(30);
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -230,7 +232,11 @@ async fn shutdown_signal() {
 /// Writes delivery counts every second and prunes old delivery keys hourly.
 async fn background(state: web::Data<AppState>) {
     let mut flush = tokio::time::interval(FLUSH_EVERY);
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    // The first prune waits a little: a process that was down a while catches
+    // up soon after it starts, without racing start-up work (or a test's
+    // statement count) for the database.
+    let first_prune = tokio::time::Instant::now() + PRUNE_AFTER_START;
+    let mut prune = tokio::time::interval_at(first_prune, PRUNE_EVERY);
     loop {
         tokio::select! {
             _ = flush.tick() => {
