@@ -212,7 +212,6 @@ pub(crate) async fn record(
     let changes = audit::diff(
         before.map(audit::fields).as_ref(),
         after.map(audit::fields).as_ref(),
-        &[],
     );
     let entry = Entry::new(action, Resource::ActionItem, item.id, changes);
     audit::record(txn, actor, entry.in_postmortem(item.postmortem_id)).await

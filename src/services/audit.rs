@@ -114,10 +114,15 @@ fn json_of(value: DbValue) -> Value {
     }
 }
 
+/// What a write did to one record: [`diff`] of its columns before and after.
+pub fn changed<M: ModelTrait>(before: Option<&M>, after: Option<&M>) -> Changes {
+    diff(before.map(fields).as_ref(), after.map(fields).as_ref())
+}
+
 /// The fields that differ between `before` and `after` (`None`: the record did
 /// not exist yet, or no longer does), as `{"field": {"from": old, "to": new}}`.
-/// [`SECRET_FIELDS`] and `secret` are written as [`REDACTED`] (or `null` when empty).
-pub fn diff(before: Option<&Fields>, after: Option<&Fields>, secret: &[&str]) -> Changes {
+/// [`SECRET_FIELDS`] are written as [`REDACTED`] (or `null` when empty).
+pub fn diff(before: Option<&Fields>, after: Option<&Fields>) -> Changes {
     let empty = Fields::new();
     let (before, after) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
     let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
@@ -129,7 +134,7 @@ pub fn diff(before: Option<&Fields>, after: Option<&Fields>, secret: &[&str]) ->
         let from = before.get(name).unwrap_or(&Value::Null);
         let to = after.get(name).unwrap_or(&Value::Null);
         if from != to {
-            let masked = SECRET_FIELDS.contains(&name.as_str()) || secret.contains(&name.as_str());
+            let masked = SECRET_FIELDS.contains(&name.as_str());
             changes.set(name, mask(from, masked), mask(to, masked));
         }
     }
@@ -353,7 +358,7 @@ mod tests {
     fn a_diff_lists_changed_fields_and_masks_secrets() {
         let before = fields(json!({"id": 1, "name": "a", "secret_encrypted": "x", "version": 1}));
         let after = fields(json!({"id": 1, "name": "b", "secret_encrypted": "y", "version": 2}));
-        let changes = diff(Some(&before), Some(&after), &[]);
+        let changes = diff(Some(&before), Some(&after));
         assert_eq!(
             Value::Object(changes.0),
             json!({"name": {"from": "a", "to": "b"},
@@ -364,10 +369,10 @@ mod tests {
     #[test]
     fn a_created_record_lists_only_the_fields_it_set() {
         let after = fields(json!({"title": "t", "severity": null, "token": "s3cret"}));
-        let changes = diff(None, Some(&after), &["title"]);
+        let changes = diff(None, Some(&after));
         assert_eq!(
             Value::Object(changes.0),
-            json!({"title": {"from": null, "to": REDACTED},
+            json!({"title": {"from": null, "to": "t"},
                    "token": {"from": null, "to": REDACTED}})
         );
     }

@@ -64,7 +64,7 @@ async fn set_token_hash(
     let mut model: person::ActiveModel = person.into();
     model.calendar_token_hash = Set(token_hash);
     let after = audit::fields(&model.update(&txn).await?);
-    let changes = audit::diff(Some(&before), Some(&after), &[]);
+    let changes = audit::diff(Some(&before), Some(&after));
     let entry = Entry::new(action, Resource::CalendarToken, person_id, changes);
     audit::record(&txn, actor, entry).await?;
     txn.commit().await?;

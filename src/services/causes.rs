@@ -54,7 +54,7 @@ pub async fn create(
     };
     let txn = begin_write(db).await?;
     let cause = row.insert(&txn).await?;
-    let changes = audit::diff(None, Some(&audit::fields(&cause)), &[]);
+    let changes = audit::changed(None, Some(&cause));
     let entry = Entry::new(Action::Create, Resource::Cause, cause.id, changes);
     audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
@@ -97,11 +97,7 @@ pub async fn update(
     model.version = Set(current.version + 1);
     model.updated_at = Set(now());
     let cause = update_versioned(&txn, model, cause::Column::Version, current.version).await?;
-    let changes = audit::diff(
-        Some(&audit::fields(&current)),
-        Some(&audit::fields(&cause)),
-        &[],
-    );
+    let changes = audit::changed(Some(&current), Some(&cause));
     let entry = Entry::new(Action::Update, Resource::Cause, id, changes);
     audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
@@ -124,7 +120,7 @@ pub async fn delete(
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("cause"));
     }
-    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let changes = audit::changed(Some(&before), None);
     let entry = Entry::new(Action::Delete, Resource::Cause, id, changes);
     audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;

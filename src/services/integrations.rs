@@ -161,7 +161,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let changes = audit::diff(None, Some(&audit::fields(&record)), &[]);
+    let changes = audit::changed(None, Some(&record));
     audit::record(
         &txn,
         actor,
@@ -265,11 +265,7 @@ async fn record_change(
     before: &integration::Model,
     after: &integration::Model,
 ) -> ApiResult<()> {
-    let changes = audit::diff(
-        Some(&audit::fields(before)),
-        Some(&audit::fields(after)),
-        &[],
-    );
+    let changes = audit::changed(Some(before), Some(after));
     audit::record(
         txn,
         actor,
@@ -288,7 +284,7 @@ pub async fn delete(
     let txn = begin_write(db).await?;
     let record = get(&txn, id).await?;
     integration::Entity::delete_by_id(id).exec(&txn).await?;
-    let changes = audit::diff(Some(&audit::fields(&record)), None, &[]);
+    let changes = audit::changed(Some(&record), None);
     audit::record(
         &txn,
         actor,

@@ -65,7 +65,7 @@ pub async fn add(
         created_at: Set(now()),
     };
     let added = row.insert(db).await?;
-    let changes = audit::diff(None, Some(&audit::fields(&added)), &[]);
+    let changes = audit::changed(None, Some(&added));
     let entry = Entry::new(Action::Add, Resource::Participant, added.person_id, changes);
     audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
@@ -88,7 +88,7 @@ pub async fn remove(
     participant::Entity::delete_by_id((postmortem_id, person_id))
         .exec(&txn)
         .await?;
-    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let changes = audit::changed(Some(&before), None);
     let entry = Entry::new(Action::Remove, Resource::Participant, person_id, changes);
     audit::record(&txn, actor, entry.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;

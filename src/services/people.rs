@@ -125,7 +125,7 @@ pub async fn create(
     p.finish()?;
     let txn = begin_write(db).await?;
     let person = model.insert(&txn).await.map_err(email_taken)?;
-    let changes = audit::diff(None, Some(&audit::fields(&person)), &[]);
+    let changes = audit::changed(None, Some(&person));
     let entry = Entry::new(Action::Create, Resource::Person, person.id, changes);
     audit::record(&txn, actor, entry).await?;
     txn.commit().await?;
@@ -194,11 +194,7 @@ pub async fn update(
     let person = update_versioned(&txn, model, person::Column::Version, current.version)
         .await
         .map_err(email_taken)?;
-    let changes = audit::diff(
-        Some(&audit::fields(&current)),
-        Some(&audit::fields(&person)),
-        &[],
-    );
+    let changes = audit::changed(Some(&current), Some(&person));
     audit::record(
         &txn,
         actor,

@@ -212,7 +212,7 @@ pub async fn create(
         services: service_names,
         incident_refs: ref_names,
     };
-    let changes = audit::diff(None, Some(&audited(&created)), &[]);
+    let changes = audit::diff(None, Some(&audited(&created)));
     let entry = Entry::new(Action::Create, Resource::Postmortem, record.id, changes);
     audit::record(&txn, actor, entry.in_postmortem(record.id)).await?;
     txn.commit().await?;
@@ -487,7 +487,7 @@ pub async fn update(
         services: new_services.unwrap_or_else(|| before.services.clone()),
         incident_refs: new_refs.unwrap_or_else(|| before.incident_refs.clone()),
     };
-    let changes = audit::diff(Some(&audited(&before)), Some(&audited(&after)), &[]);
+    let changes = audit::diff(Some(&audited(&before)), Some(&audited(&after)));
     let entry = Entry::new(Action::Update, Resource::Postmortem, id, changes);
     audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;
@@ -508,7 +508,7 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiR
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("post-mortem"));
     }
-    let changes = audit::diff(Some(&audited(&before)), None, &[]);
+    let changes = audit::diff(Some(&audited(&before)), None);
     let entry = Entry::new(Action::Delete, Resource::Postmortem, id, changes);
     audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;

@@ -366,17 +366,13 @@ pub async fn prefill(
         .filter(|e| !matches.suspects.contains(&e.id) && !deleted.contains(&e.id))
         .collect();
     for entry in &added {
-        let changes = audit::diff(None, Some(&audit::fields(entry)), &[]);
+        let changes = audit::changed(None, Some(entry));
         let record = Entry::new(Action::Prefill, Resource::TimelineEntry, entry.id, changes);
         audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
     }
     if let Some(model) = fill_phases(&pm, &phase_events) {
         let filled = update_versioned(&txn, model, postmortem::Column::Version, pm.version).await?;
-        let changes = audit::diff(
-            Some(&audit::fields(&pm)),
-            Some(&audit::fields(&filled)),
-            &[],
-        );
+        let changes = audit::changed(Some(&pm), Some(&filled));
         let record = Entry::new(Action::Prefill, Resource::Postmortem, pm.id, changes);
         audit::record(&txn, actor, record.in_postmortem(pm.id)).await?;
     }

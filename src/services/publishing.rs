@@ -124,11 +124,7 @@ async fn publish_record(
     model.updated_at = Set(at);
     let record =
         update_versioned(&txn, model, postmortem::Column::Version, current.version).await?;
-    let changes = audit::diff(
-        Some(&audit::fields(&current)),
-        Some(&audit::fields(&record)),
-        &[],
-    );
+    let changes = audit::changed(Some(&current), Some(&record));
     let entry = Entry::new(Action::Publish, Resource::Postmortem, id, changes);
     audit::record(&txn, actor, entry.in_postmortem(id)).await?;
     txn.commit().await?;

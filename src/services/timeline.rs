@@ -132,7 +132,7 @@ async fn create(
     p.finish()?;
     let txn = begin_write(db).await?;
     let entry = row.insert(&txn).await?;
-    let changes = audit::diff(None, Some(&audit::fields(&entry)), &[]);
+    let changes = audit::changed(None, Some(&entry));
     let record = Entry::new(Action::Create, Resource::TimelineEntry, entry.id, changes);
     audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
@@ -192,11 +192,7 @@ pub async fn update(
         current.version,
     )
     .await?;
-    let changes = audit::diff(
-        Some(&audit::fields(&current)),
-        Some(&audit::fields(&entry)),
-        &[],
-    );
+    let changes = audit::changed(Some(&current), Some(&entry));
     let record = Entry::new(Action::Update, Resource::TimelineEntry, id, changes);
     audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;
@@ -229,7 +225,7 @@ pub async fn delete(
         .exec_without_returning(&txn)
         .await?;
     }
-    let changes = audit::diff(Some(&audit::fields(&entry)), None, &[]);
+    let changes = audit::changed(Some(&entry), None);
     let record = Entry::new(Action::Delete, Resource::TimelineEntry, id, changes);
     audit::record(&txn, actor, record.in_postmortem(postmortem_id)).await?;
     txn.commit().await?;

@@ -255,7 +255,7 @@ pub async fn create(
         clear_default(&txn, id, actor).await?;
     }
     let saved = row.insert(&txn).await?;
-    let changes = audit::diff(None, Some(&audit::fields(&saved)), &[]);
+    let changes = audit::changed(None, Some(&saved));
     audit::record(
         &txn,
         actor,
@@ -401,7 +401,7 @@ pub async fn update(
         // Sealed again with a fresh nonce, but the same credentials.
         after.insert("credentials".into(), sealed.clone());
     }
-    let changes = audit::diff(Some(&before), Some(&after), &[]);
+    let changes = audit::diff(Some(&before), Some(&after));
     audit::record(
         &txn,
         actor,
@@ -451,7 +451,7 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiR
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("tracker"));
     }
-    let changes = audit::diff(Some(&audit::fields(&before)), None, &[]);
+    let changes = audit::changed(Some(&before), None);
     audit::record(
         &txn,
         actor,
