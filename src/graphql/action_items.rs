@@ -16,7 +16,7 @@ use super::{
     types::{ActionItem, ActionItemStatus, CauseArea, Priority, SyncState},
 };
 use crate::services::{
-    action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch, OwnerScope},
+    action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
     page::encode_cursor,
 };
 
@@ -61,10 +61,9 @@ impl ActionItemQuery {
             due_before: f.due_before,
             team: f.team,
             sync_state: f.sync_state.map(Into::into),
-            owner_scope: OwnerScope::of(caller.audience()),
         };
         let today = Utc::now().date_naive();
-        let list = action_items::list(&caller.state.db, &filter, today, &page)
+        let list = action_items::list(&caller.state.db, caller.audience(), &filter, today, &page)
             .await
             .gql()?;
         // Their post-mortems and what naming people in them needs, in one go.

@@ -327,7 +327,7 @@ impl PostmortemQuery {
             to: filter.to,
             text: filter.text,
         };
-        let list = postmortems::list_as(&caller.state.db, caller.audience(), &filter, &page)
+        let list = postmortems::list(&caller.state.db, caller.audience(), &filter, &page)
             .await
             .gql()?;
         let ids: Vec<Uuid> = list.items.iter().map(|v| v.record.id).collect();

@@ -17,7 +17,7 @@ use crate::{
     auth::{AuthUser, Role},
     error::ApiResult,
     services::{
-        action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch, OwnerScope},
+        action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
         anonymity::{self, Audience, Redactor},
         page::PageRequest,
     },
@@ -90,7 +90,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, postmortem_id: Option<Uuid>, audience: Audience) -> ActionItemFilter {
+    fn filter(&self, postmortem_id: Option<Uuid>) -> ActionItemFilter {
         ActionItemFilter {
             postmortem_id,
             owner_id: self.owner_id,
@@ -99,7 +99,6 @@ impl ListQuery {
             due_before: self.due_before,
             team: None,
             sync_state: None,
-            owner_scope: OwnerScope::of(audience),
         }
     }
 }
@@ -112,10 +111,10 @@ async fn respond_list(
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let today = Utc::now().date_naive();
-    let list = action_items::list(&state.db, &filter, today, &page).await?;
+    let reader = Audience::of(user, &state.settings);
+    let list = action_items::list(&state.db, reader, &filter, today, &page).await?;
     let ids = list.items.iter().map(|i| i.postmortem_id);
-    let redactors =
-        anonymity::redactors_by_id(&state.db, Audience::of(user, &state.settings), ids).await?;
+    let redactors = anonymity::redactors_by_id(&state.db, reader, ids).await?;
     Ok(HttpResponse::Ok().json(list.map(|item| {
         let redactor = &redactors[&item.postmortem_id];
         ActionItemOut::new(item, redactor)
@@ -137,13 +136,7 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
-    respond_list(
-        &state,
-        &user,
-        q.filter(None, Audience::of(&user, &state.settings)),
-        &q,
-    )
-    .await
+    respond_list(&state, &user, q.filter(None), &q).await
 }
 
 pub async fn list_for_postmortem(
@@ -154,13 +147,7 @@ pub async fn list_for_postmortem(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Viewer)?;
     crate::services::postmortems::get_record(&state.db, *id).await?;
-    respond_list(
-        &state,
-        &user,
-        q.filter(Some(*id), Audience::of(&user, &state.settings)),
-        &q,
-    )
-    .await
+    respond_list(&state, &user, q.filter(Some(*id)), &q).await
 }
 
 pub async fn create(

@@ -103,10 +103,10 @@ pub async fn list(
         to: q.to,
         text: None,
     };
-    let list = postmortems::list(&state.db, &filter, &page).await?;
+    let reader = Audience::of(&user, &state.settings);
+    let list = postmortems::list(&state.db, reader, &filter, &page).await?;
     let records: Vec<_> = list.items.iter().map(|v| &v.record).collect();
-    let redactors =
-        anonymity::redactors(&state.db, Audience::of(&user, &state.settings), &records).await?;
+    let redactors = anonymity::redactors(&state.db, reader, &records).await?;
     Ok(HttpResponse::Ok().json(list.map(|view| {
         let redactor = &redactors[&view.record.id];
         PostmortemOut::new(view, redactor)

@@ -78,16 +78,12 @@ pub struct ActionItemFilter {
     /// Owned by someone in this team.
     pub team: Option<String>,
     pub sync_state: Option<SyncState>,
-    /// Where `owner_id` may match: a reader who may not see names in a
-    /// post-mortem must not learn who owns its items by filtering on them.
-    pub owner_scope: OwnerScope,
 }
 
 /// The post-mortems an owner filter looks into, by what the reader may see.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnerScope {
     /// Every post-mortem (admins).
-    #[default]
     Everywhere,
     /// Post-mortems that are not anonymized (editors).
     NamedPostmortems,
@@ -416,9 +412,12 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiR
     Ok(())
 }
 
-/// Items in the order they were created.
+/// Items in the order they were created, as `reader` may look for them: an
+/// `owner_id` only matches where the reader sees names ([`OwnerScope`]), so
+/// nobody learns who owns an anonymized post-mortem's items by filtering.
 pub async fn list(
     db: &impl ConnectionTrait,
+    reader: Audience,
     filter: &ActionItemFilter,
     today: NaiveDate,
     page: &PageRequest,
@@ -430,7 +429,7 @@ pub async fn list(
     }
     if let Some(owner) = filter.owner_id {
         query = query.filter(C::OwnerId.eq(owner));
-        match filter.owner_scope {
+        match OwnerScope::of(reader) {
             OwnerScope::Everywhere => {}
             OwnerScope::NamedPostmortems => {
                 query = query.filter(

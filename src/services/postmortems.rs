@@ -515,12 +515,12 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiR
     Ok(())
 }
 
-/// [`list`] for one reader: a text search matches only what this reader
-/// sees. For a reader who may not see names, the database's match on the raw
+/// Newest first, as `audience` may look for them: a text search matches only
+/// what this reader sees. For a reader who may not see names, the database's match on the raw
 /// text is only a candidate: it is kept when the scrubbed title or summary
 /// still contains the text, so searching for a person's name or address never
 /// tells which post-mortems name them.
-pub async fn list_as(
+pub async fn list(
     db: &impl ConnectionTrait,
     audience: Audience,
     filter: &PostmortemFilter,
@@ -533,12 +533,12 @@ pub async fn list_as(
         .filter(|t| !t.is_empty())
         .map(str::to_lowercase);
     let Some(needle) = needle.filter(|_| !audience.sees_names(true)) else {
-        return list(db, filter, page).await;
+        return matching(db, filter, page).await;
     };
     let mut kept: Vec<PostmortemView> = Vec::new();
     let mut batch = page.clone();
     loop {
-        let candidates = list(db, filter, &batch).await?;
+        let candidates = matching(db, filter, &batch).await?;
         let records: Vec<&postmortem::Model> = candidates.items.iter().map(|v| &v.record).collect();
         let redactors = anonymity::redactors(db, audience, &records).await?;
         let last = candidates.items.last().map(|v| v.record.id);
@@ -565,8 +565,8 @@ pub async fn list_as(
     Ok(Page::from_rows(rows, page, |v| v.record.id.to_string()))
 }
 
-/// Newest first.
-pub async fn list(
+/// Newest first, matched on the stored text.
+async fn matching(
     db: &impl ConnectionTrait,
     filter: &PostmortemFilter,
     page: &PageRequest,
