@@ -64,7 +64,7 @@ fn alert_event(
         .map(str::to_owned)
         .unwrap_or_else(|| fingerprint(labels));
     Ok(NormalizedEvent {
-        occurred_at,
+        occurred_at: Some(occurred_at),
         kind,
         title: title(labels, alert),
         service: service(labels, mapping),
@@ -148,7 +148,10 @@ mod tests {
         let event = only_event(delivery);
         assert_eq!(event.kind, EventKind::AlertTriggered);
         // startsAt, not the non-zero endsAt a firing alert carries.
-        assert_eq!(event.occurred_at, at("2018-11-04T21:43:58.283995108Z"));
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2018-11-04T21:43:58.283995108Z"))
+        );
         assert_eq!(event.title, "Fire: Something is on fire");
         assert_eq!(event.service, None);
         assert_eq!(event.severity, Some(Severity::Critical));
@@ -170,7 +173,10 @@ mod tests {
         let event =
             only_event(parse(fixture!("alertmanager/resolved.json"), &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2018-11-04T21:48:13.283995108Z"));
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2018-11-04T21:48:13.283995108Z"))
+        );
         assert_eq!(event.service, None);
         assert_eq!(event.title, "Fire: Something is on fire");
         assert_eq!(event.severity, Some(Severity::Critical));
@@ -204,7 +210,10 @@ mod tests {
         );
         for event in &delivery.events {
             assert_eq!(event.kind, EventKind::AlertTriggered);
-            assert_eq!(event.occurred_at, at("2020-02-06T00:17:58.432911368Z"));
+            assert_eq!(
+                event.occurred_at,
+                Some(at("2020-02-06T00:17:58.432911368Z"))
+            );
             assert_eq!(
                 event.title,
                 "High CPU Temperature: High CPU core temperature"
@@ -226,7 +235,7 @@ mod tests {
         let body = fixture!("alertmanager/resolved.k8s-with-fingerprint.json");
         let event = only_event(parse(body, &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2022-07-29T11:17:27.3Z"));
+        assert_eq!(event.occurred_at, Some(at("2022-07-29T11:17:27.3Z")));
         assert_eq!(
             event.title,
             "Deployment: Kubernetes Deployment Replicas Mismatch"

@@ -43,7 +43,7 @@ pub(super) fn parse(body: &[u8], mapping: &FieldMapping) -> Result<Delivery, Par
         .find_map(|pointer| json::str_at(&doc, pointer).map(str::to_owned))
         .or_else(|| link.as_deref().and_then(monitor_id));
     let event = NormalizedEvent {
-        occurred_at,
+        occurred_at: Some(occurred_at),
         kind,
         title: title.to_owned(),
         service: service(&doc, mapping),
@@ -161,7 +161,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(event.kind, EventKind::AlertTriggered);
-        assert_eq!(event.occurred_at, at("2020-06-03T20:43:05Z"));
+        assert_eq!(event.occurred_at, Some(at("2020-06-03T20:43:05Z")));
         assert_eq!(event.title, "[TEST] Host Cluster Alert");
         assert_eq!(event.service, None);
         assert_eq!(event.severity, Some(Severity::High));

@@ -62,7 +62,9 @@ impl Delivery {
 /// One alert or deploy event, in the source's own time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NormalizedEvent {
-    pub occurred_at: DateTime<Utc>,
+    /// When it happened, as the body says; `None` when the body says nothing
+    /// of it, and the event then takes its arrival time, marked as such.
+    pub occurred_at: Option<DateTime<Utc>>,
     pub kind: EventKind,
     pub title: String,
     pub service: Option<String>,

@@ -87,7 +87,7 @@ fn parse_event(
         ]),
     };
     Ok(NormalizedEvent {
-        occurred_at,
+        occurred_at: Some(occurred_at),
         kind,
         title: title.to_owned(),
         service,
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(delivery.delivery_id.as_deref(), Some("d-1"));
         let event = only_event(delivery);
         assert_eq!(event.kind, EventKind::DeploySucceeded);
-        assert_eq!(event.occurred_at, at("2026-05-01T11:59:40Z"));
+        assert_eq!(event.occurred_at, Some(at("2026-05-01T11:59:40Z")));
         assert_eq!(event.title, "Argo CD synced checkout to 4f2a9c1");
         assert_eq!(event.service.as_deref(), Some("checkout"));
         assert_eq!(event.severity, None);
@@ -163,7 +163,10 @@ mod tests {
         let delivery = parse(&headers(&[]), body, &default_mapping()).unwrap();
         assert_eq!(delivery.events.len(), 2);
         assert_eq!(delivery.events[0].severity, Some(Severity::High));
-        assert_eq!(delivery.events[1].occurred_at, at("2026-05-01T08:20:00Z"));
+        assert_eq!(
+            delivery.events[1].occurred_at,
+            Some(at("2026-05-01T08:20:00Z"))
+        );
         assert!(delivery.events[0].dedupe_key.starts_with("sha256:"));
         let again = parse(&headers(&[]), body, &default_mapping()).unwrap();
         assert_eq!(again.events[0].dedupe_key, delivery.events[0].dedupe_key);

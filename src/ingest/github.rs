@@ -77,7 +77,7 @@ fn deployment(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseError>
     let id = json::req_id(doc, "/deployment/id")?;
     let sha = json::req_str(doc, "/deployment/sha")?;
     let event = NormalizedEvent {
-        occurred_at: json::req_time(doc, "/deployment/created_at")?,
+        occurred_at: Some(json::req_time(doc, "/deployment/created_at")?),
         kind: EventKind::DeployStarted,
         title: deploy_title(
             json::str_at(doc, "/deployment/ref").unwrap_or(sha),
@@ -124,7 +124,7 @@ fn deployment_status(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, Pars
     .map(str::to_owned)
     .or_else(|| commit_link(doc, sha));
     let event = NormalizedEvent {
-        occurred_at: json::req_time(doc, "/deployment_status/created_at")?,
+        occurred_at: Some(json::req_time(doc, "/deployment_status/created_at")?),
         kind,
         title: deploy_title(
             json::str_at(doc, "/deployment/ref").unwrap_or(sha),
@@ -183,8 +183,10 @@ fn workflow_run(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseErro
         title = format!("{title}: {what}");
     }
     let event = NormalizedEvent {
-        occurred_at: json::time_at(doc, time_pointer)
-            .map_or_else(|| json::req_time(doc, "/workflow_run/created_at"), Ok)?,
+        occurred_at: Some(
+            json::time_at(doc, time_pointer)
+                .map_or_else(|| json::req_time(doc, "/workflow_run/created_at"), Ok)?,
+        ),
         kind,
         title,
         service: json::service_at(doc, mapping, SERVICE_POINTER),
@@ -300,7 +302,7 @@ mod tests {
         );
         let event = only_event(delivery);
         assert_eq!(event.kind, EventKind::DeployStarted);
-        assert_eq!(event.occurred_at, at("2019-05-15T15:20:53Z"));
+        assert_eq!(event.occurred_at, Some(at("2019-05-15T15:20:53Z")));
         assert_eq!(event.title, "Deploy master@f95f852 to production");
         assert_eq!(event.service.as_deref(), Some("Hello-World"));
         assert_eq!(event.severity, None);
@@ -321,7 +323,7 @@ mod tests {
         let event =
             only_event(parse(&with_event("deployment_status"), body, &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::DeploySucceeded);
-        assert_eq!(event.occurred_at, at("2019-05-15T15:20:55Z"));
+        assert_eq!(event.occurred_at, Some(at("2019-05-15T15:20:55Z")));
         assert_eq!(event.title, "Deploy master@f95f852 to production");
         assert_eq!(event.service.as_deref(), Some("Hello-World"));
         assert_eq!(event.correlation_key.as_deref(), Some("145988746"));
@@ -380,7 +382,7 @@ mod tests {
         let event =
             only_event(parse(&with_event("workflow_run"), body, &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::DeploySucceeded);
-        assert_eq!(event.occurred_at, at("2020-10-05T16:33:49Z"));
+        assert_eq!(event.occurred_at, Some(at("2020-10-05T16:33:49Z")));
         assert_eq!(
             event.title,
             "test #163 on master: ci(action): update actions/setup-node digest to 8c91899"

@@ -110,7 +110,7 @@ pub(super) fn parse(
     let deployment_id = json::req_id(&doc, "/deployment_id")?;
     let reference = json::req_str(&doc, "/ref")?;
     let event = NormalizedEvent {
-        occurred_at: json::req_time(&doc, "/status_changed_at")?,
+        occurred_at: Some(json::req_time(&doc, "/status_changed_at")?),
         kind,
         title: deploy_title(
             reference,
@@ -152,7 +152,7 @@ mod tests {
         );
         let event = only_event(delivery);
         assert_eq!(event.kind, EventKind::DeploySucceeded);
-        assert_eq!(event.occurred_at, at("2025-05-02T11:55:16Z"));
+        assert_eq!(event.occurred_at, Some(at("2025-05-02T11:55:16Z")));
         assert_eq!(
             event.title,
             "Deploy master@5879366 to production: Update .gitlab-ci.yml file"
@@ -179,7 +179,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(event.kind, EventKind::DeployFailed);
-        assert_eq!(event.occurred_at, at("2025-05-02T12:30:19Z"));
+        assert_eq!(event.occurred_at, Some(at("2025-05-02T12:30:19Z")));
         assert_eq!(
             event.title,
             "Deploy master@846d8de to production: Update .gitlab-ci.yml file"

@@ -55,7 +55,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(event.kind, EventKind::AlertTriggered);
-        assert_eq!(event.occurred_at, at("2024-03-01T02:09:00Z"));
+        assert_eq!(event.occurred_at, Some(at("2024-03-01T02:09:00Z")));
         assert_eq!(event.title, "Memory (copy): High memory usage");
         assert_eq!(event.service, None);
         assert_eq!(event.severity, None);
@@ -80,7 +80,10 @@ mod tests {
         let event =
             only_event(parse(fixture!("grafana/resolved.v9.json"), &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2022-06-17T00:51:24.067337833Z"));
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2022-06-17T00:51:24.067337833Z"))
+        );
         assert_eq!(
             event.title,
             "Test alert: This is a summary field, failure on <no value>"
@@ -111,7 +114,7 @@ mod tests {
         let summary: Vec<(EventKind, String, String)> = delivery
             .events
             .iter()
-            .map(|e| (e.kind, e.title.clone(), e.occurred_at.to_rfc3339()))
+            .map(|e| (e.kind, e.title.clone(), e.occurred_at.unwrap().to_rfc3339()))
             .collect();
         assert_eq!(
             summary,

@@ -43,7 +43,7 @@ pub(super) fn parse(body: &[u8], mapping: &FieldMapping) -> Result<Delivery, Par
         _ => message.to_owned(),
     };
     let event = NormalizedEvent {
-        occurred_at,
+        occurred_at: Some(occurred_at),
         kind,
         title,
         service: service(&doc, mapping),
@@ -107,7 +107,7 @@ mod tests {
         let event =
             only_event(parse(fixture!("opsgenie/create.json"), &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertTriggered);
-        assert_eq!(event.occurred_at, at("2017-08-14T11:25:56.288Z"));
+        assert_eq!(event.occurred_at, Some(at("2017-08-14T11:25:56.288Z")));
         assert_eq!(event.title, "another alert");
         assert_eq!(event.service.as_deref(), Some("Server"));
         assert_eq!(event.severity, Some(Severity::Medium));
@@ -127,7 +127,10 @@ mod tests {
         let event =
             only_event(parse(fixture!("opsgenie/acknowledge.json"), &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertAcknowledged);
-        assert_eq!(event.occurred_at, at("2015-01-05T10:03:44.764002246Z"));
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2015-01-05T10:03:44.764002246Z"))
+        );
         assert_eq!(event.title, "test alert");
         assert_eq!(event.service, None);
         assert_eq!(event.severity, None);
@@ -146,7 +149,10 @@ mod tests {
     fn close_fixture_resolves_the_same_alert() {
         let event = only_event(parse(fixture!("opsgenie/close.json"), &default_mapping()).unwrap());
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2015-01-05T10:06:14.669001603Z"));
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2015-01-05T10:06:14.669001603Z"))
+        );
         assert_eq!(event.title, "test alert");
         assert_eq!(event.service, None);
         assert_eq!(event.severity, None);

@@ -53,7 +53,7 @@ pub(super) fn parse(
         ));
     };
     let event = NormalizedEvent {
-        occurred_at: json::req_time(&doc, "/event/occurred_at")?,
+        occurred_at: Some(json::req_time(&doc, "/event/occurred_at")?),
         kind,
         title: title(&doc, event_type)?,
         service: json::service_at(&doc, mapping, "/event/data/service/summary"),
@@ -164,7 +164,7 @@ mod tests {
     fn triggered_fixture_opens_the_incident_with_high_urgency() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.triggered.json"));
         assert_eq!(event.kind, EventKind::AlertTriggered);
-        assert_eq!(event.occurred_at, at("2021-06-04T13:35:29.781Z"));
+        assert_eq!(event.occurred_at, Some(at("2021-06-04T13:35:29.781Z")));
         assert_eq!(event.title, "Test Incident 3");
         assert_eq!(event.service.as_deref(), Some("pig208"));
         assert_eq!(event.severity, Some(Severity::High));
@@ -182,7 +182,7 @@ mod tests {
     fn acknowledged_fixture_acknowledges_its_incident() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.acknowledged.json"));
         assert_eq!(event.kind, EventKind::AlertAcknowledged);
-        assert_eq!(event.occurred_at, at("2021-06-04T13:55:30.394Z"));
+        assert_eq!(event.occurred_at, Some(at("2021-06-04T13:55:30.394Z")));
         assert_eq!(event.title, "Test Incident");
         assert_eq!(event.service.as_deref(), Some("pig208"));
         assert_eq!(event.severity, Some(Severity::High));
@@ -194,7 +194,7 @@ mod tests {
     fn resolved_fixture_resolves_its_incident() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.resolved.json"));
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2021-06-04T13:16:53.816Z"));
+        assert_eq!(event.occurred_at, Some(at("2021-06-04T13:16:53.816Z")));
         assert_eq!(event.title, "Test Incident");
         assert_eq!(event.service.as_deref(), Some("pig208"));
         assert_eq!(event.severity, Some(Severity::High));
@@ -206,7 +206,7 @@ mod tests {
     fn escalated_fixture_takes_severity_from_its_priority() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.escalated.json"));
         assert_eq!(event.kind, EventKind::AlertEscalated);
-        assert_eq!(event.occurred_at, at("2026-04-01T02:08:04.642Z"));
+        assert_eq!(event.occurred_at, Some(at("2026-04-01T02:08:04.642Z")));
         assert_eq!(event.title, "Critical: Checkout API High Latency");
         assert_eq!(event.service.as_deref(), Some("Default Service"));
         assert_eq!(event.severity, Some(Severity::Critical));
@@ -219,7 +219,7 @@ mod tests {
     fn annotated_fixture_is_a_note_on_the_incident() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.annotated.json"));
         assert_eq!(event.kind, EventKind::AlertAnnotated);
-        assert_eq!(event.occurred_at, at("2026-04-01T02:18:59.674Z"));
+        assert_eq!(event.occurred_at, Some(at("2026-04-01T02:18:59.674Z")));
         assert_eq!(
             event.title,
             "Note on Critical: Checkout API High Latency: \
@@ -239,7 +239,7 @@ mod tests {
     fn priority_updated_fixture_is_an_annotation_naming_the_priority() {
         let event = parse_fixture(fixture!("pagerduty/v3.incident.priority_updated.json"));
         assert_eq!(event.kind, EventKind::AlertAnnotated);
-        assert_eq!(event.occurred_at, at("2026-04-01T02:15:36.315Z"));
+        assert_eq!(event.occurred_at, Some(at("2026-04-01T02:15:36.315Z")));
         assert_eq!(
             event.title,
             "Priority set to P2: Critical: Checkout API High Latency"
@@ -256,7 +256,7 @@ mod tests {
             "pagerduty/v3.incident.status_update_published.json"
         ));
         assert_eq!(event.kind, EventKind::AlertAnnotated);
-        assert_eq!(event.occurred_at, at("2026-04-01T02:17:41.211Z"));
+        assert_eq!(event.occurred_at, Some(at("2026-04-01T02:17:41.211Z")));
         assert!(event.title.starts_with(
             "Status update on Critical: Checkout API High Latency: Investigating a P1 incident"
         ));

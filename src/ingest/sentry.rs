@@ -65,7 +65,7 @@ pub(super) fn parse(
     };
     let title = json::req_str(&doc, "/data/issue/title")?;
     let event = NormalizedEvent {
-        occurred_at,
+        occurred_at: Some(occurred_at),
         kind,
         title: match kind {
             EventKind::AlertAnnotated => format!("Issue {action}: {title}"),
@@ -105,7 +105,7 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(event.kind, EventKind::AlertTriggered);
-        assert_eq!(event.occurred_at, at("2020-04-28T13:56:05.903736Z"));
+        assert_eq!(event.occurred_at, Some(at("2020-04-28T13:56:05.903736Z")));
         assert_eq!(event.title, "Exception: Custom exception!");
         assert_eq!(event.service.as_deref(), Some("zulip-integration-testing"));
         assert_eq!(event.severity, Some(Severity::High));
@@ -137,7 +137,7 @@ mod tests {
         );
         let event = only_event(delivery);
         assert_eq!(event.kind, EventKind::AlertResolved);
-        assert_eq!(event.occurred_at, at("2020-04-30T06:00:00Z"));
+        assert_eq!(event.occurred_at, Some(at("2020-04-30T06:00:00Z")));
         assert_eq!(
             event.title,
             "Exception: program has entered an invalid state."
@@ -156,7 +156,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             unstamped.events[0].occurred_at,
-            at("2020-04-30T05:54:15.092476Z")
+            Some(at("2020-04-30T05:54:15.092476Z"))
         );
     }
 

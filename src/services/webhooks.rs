@@ -205,7 +205,7 @@ fn event_row(
         integration_id: Set(record.id),
         delivery_id: Set(Some(delivery_id)),
         // Both databases keep microseconds; cut here so reads agree everywhere.
-        occurred_at: Set(event.occurred_at.trunc_subsecs(6)),
+        occurred_at: Set(event.occurred_at.unwrap_or(at).trunc_subsecs(6)),
         kind: Set(event.kind.as_str().to_owned()),
         title: Set(event.title),
         service: Set(event.service),
