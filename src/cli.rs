@@ -2,11 +2,19 @@
 
 use clap::{Parser, Subcommand};
 
+use entity::DeliveryState;
+
 use crate::{
     auth::{Role, TokenVerifier, parse_ttl},
     config::Settings,
+    services::{
+        audit::Actor,
+        deliveries::{DeliveryFilter, Replayer},
+        prefill::Prefill,
+        timeline::TimelineFeed,
+    },
     startup::{self, Application},
-    telemetry,
+    telemetry::{self, WebhookMetrics},
 };
 
 #[derive(Debug, Parser)]
@@ -40,6 +48,29 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` holds its output.
     GraphqlSchema,
+    /// Run an integration's stored webhook deliveries again through today's
+    /// parsers and its mapping rules; prints what it did as JSON. Replaying
+    /// twice adds nothing.
+    Replay {
+        /// The integration's id.
+        #[arg(long)]
+        integration: uuid::Uuid,
+        /// Which states to replay (repeat or comma-separate); by default
+        /// unparsed and ignored.
+        #[arg(long = "state", value_delimiter = ',', value_parser = parse_state)]
+        states: Vec<DeliveryState>,
+        /// Deliveries received at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// ... and before this time.
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_state(text: &str) -> Result<DeliveryState, String> {
+    serde_json::from_value(text.into())
+        .map_err(|_| format!("`{text}` is not processed, ignored or unparsed"))
 }
 
 impl clap::ValueEnum for Role {
@@ -87,6 +118,32 @@ impl Cli {
                     "{}",
                     TokenVerifier::new(&settings.jwt)?.mint(&sub, role, ttl)?
                 );
+            }
+            Command::Replay {
+                integration,
+                mut states,
+                since,
+                until,
+            } => {
+                if states.is_empty() {
+                    states = vec![DeliveryState::Unparsed, DeliveryState::Ignored];
+                }
+                let db = startup::connect(&settings.database_url).await?;
+                startup::migrate(&db).await?;
+                let prefill = Prefill::new(settings.ingest.clone(), TimelineFeed::new(1));
+                let replayer = Replayer {
+                    db: &db,
+                    prefill: &prefill,
+                    metrics: &WebhookMetrics::default(),
+                };
+                let filter = DeliveryFilter {
+                    states,
+                    since,
+                    until,
+                };
+                let actor = Actor::system("cli:replay");
+                let report = replayer.replay(integration, &filter, &actor).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
             }
             Command::GraphqlSchema => {}
         }

@@ -165,8 +165,11 @@ pub struct IngestSettings {
     /// switched over without dropping deliveries.
     pub rotation_grace: Duration,
     /// How long delivery keys are kept to recognise repeats. Senders retry for
-    /// hours to days, so this must outlast their retries.
+    /// hours to days, so this must outlast their retries, and it outlasts the
+    /// raw bodies.
     pub delivery_retention: Duration,
+    /// How long raw delivery bodies are kept, to be listed and replayed.
+    pub body_retention: Duration,
     /// How far before the impact started an event still belongs to the incident.
     pub margin_before: Duration,
     /// How far after the resolution (or now) an event still belongs to it.
@@ -179,7 +182,8 @@ impl Default for IngestSettings {
     fn default() -> Self {
         Self {
             rotation_grace: Duration::from_secs(24 * 3600),
-            delivery_retention: Duration::from_secs(7 * 86_400),
+            delivery_retention: Duration::from_secs(90 * 86_400),
+            body_retention: Duration::from_secs(30 * 86_400),
             margin_before: Duration::from_secs(30 * 60),
             margin_after: Duration::from_secs(30 * 60),
             deploy_lookback: Duration::from_secs(24 * 3600),
@@ -249,6 +253,7 @@ impl IngestSettings {
                 "HINDSIGHT_DELIVERY_RETENTION",
                 defaults.delivery_retention,
             )?,
+            body_retention: duration("HINDSIGHT_DELIVERY_BODY_RETENTION", defaults.body_retention)?,
             margin_before: duration("HINDSIGHT_PREFILL_MARGIN_BEFORE", defaults.margin_before)?,
             margin_after: duration("HINDSIGHT_PREFILL_MARGIN_AFTER", defaults.margin_after)?,
             deploy_lookback: duration(
@@ -413,6 +418,13 @@ impl Settings {
         }
         if self.ingest.delivery_retention < Duration::from_secs(7 * 86_400) {
             bail!("HINDSIGHT_DELIVERY_RETENTION must be at least 7d: senders retry for days");
+        }
+        if self.ingest.delivery_retention < self.ingest.body_retention {
+            bail!(
+                "HINDSIGHT_DELIVERY_RETENTION must be at least HINDSIGHT_DELIVERY_BODY_RETENTION: \
+                 a delivery's key must outlive its body, or a late retry of a pruned delivery \
+                 would be taken for a new one"
+            );
         }
         if self.body_limit < 1024 {
             bail!("HINDSIGHT_BODY_LIMIT must be at least 1024 bytes");

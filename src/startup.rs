@@ -22,6 +22,7 @@ use crate::{
     services::{
         Core,
         batch_writer::BatchWriter,
+        deliveries,
         delivery_stats::{self, DeliveryStats},
         integrations::IntegrationCache,
         prefill::Prefill,
@@ -245,8 +246,13 @@ async fn background(state: web::Data<AppState>) {
                 }
             }
             _ = prune.tick() => {
-                let retention = state.settings.ingest.delivery_retention;
-                match webhooks::prune_deliveries(&state.db, retention).await {
+                let ingest = &state.settings.ingest;
+                match deliveries::prune_bodies(&state.db, ingest.body_retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "dropped old webhook delivery bodies"),
+                    Err(err) => tracing::warn!(error = %err, "pruning webhook bodies failed"),
+                }
+                match webhooks::prune_deliveries(&state.db, ingest.delivery_retention).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(pruned = n, "forgot old webhook delivery keys"),
                     Err(err) => tracing::warn!(error = %err, "pruning webhook deliveries failed"),

@@ -1,10 +1,12 @@
 //! Logs (tracing, with the request id on every line) and Prometheus metrics.
 
+use entity::DeliveryState;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
+use sea_orm::Iterable;
 use tracing_subscriber::{EnvFilter, fmt};
 
 /// Installs the global log subscriber. `RUST_LOG` overrides the default level.
@@ -49,6 +51,13 @@ struct DeliveryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    integration_id: String,
+    kind: String,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IntegrationLabels {
     integration_id: String,
     kind: String,
@@ -79,6 +88,10 @@ impl DeliveryOutcome {
 #[derive(Default)]
 pub struct WebhookMetrics {
     deliveries: Family<DeliveryLabels, Counter>,
+    /// Accepted deliveries by what became of them on arrival.
+    states: Family<StateLabels, Counter>,
+    /// Stored deliveries run again, by the state they ended in.
+    replayed: Family<StateLabels, Counter>,
     last_received: Family<IntegrationLabels, Gauge>,
 }
 
@@ -100,6 +113,34 @@ impl WebhookMetrics {
             .inc_by(n);
     }
 
+    fn state_labels(integration_id: uuid::Uuid, kind: &str, state: DeliveryState) -> StateLabels {
+        StateLabels {
+            integration_id: integration_id.to_string(),
+            kind: kind.to_owned(),
+            state: state.as_str(),
+        }
+    }
+
+    /// An accepted delivery's state on arrival (processed, ignored, unparsed).
+    pub fn count_state(
+        &self,
+        integration_id: uuid::Uuid,
+        kind: &str,
+        state: DeliveryState,
+        n: u64,
+    ) {
+        self.states
+            .get_or_create(&Self::state_labels(integration_id, kind, state))
+            .inc_by(n);
+    }
+
+    /// A stored delivery run again, and the state it ended in.
+    pub fn count_replayed(&self, integration_id: uuid::Uuid, kind: &str, state: DeliveryState) {
+        self.replayed
+            .get_or_create(&Self::state_labels(integration_id, kind, state))
+            .inc();
+    }
+
     pub fn received_at(&self, integration_id: uuid::Uuid, kind: &str, unix_seconds: i64) {
         let gauge = self
             .last_received
@@ -115,6 +156,11 @@ impl WebhookMetrics {
                 kind: kind.to_owned(),
                 outcome: outcome.as_str(),
             });
+        }
+        for state in DeliveryState::iter() {
+            let labels = Self::state_labels(integration_id, kind, state);
+            self.states.remove(&labels);
+            self.replayed.remove(&labels);
         }
         self.last_received
             .remove(&Self::labels(integration_id, kind));
@@ -173,6 +219,18 @@ impl Metrics {
             "webhook_deliveries",
             "Webhook deliveries by integration and outcome (accepted, duplicate, rejected)",
             webhooks.deliveries.clone(),
+        );
+        registry.register(
+            "webhook_delivery_states",
+            "Accepted webhook deliveries by integration and what became of them on arrival: \
+             processed (events made), ignored (nothing for the timeline) or unparsed \
+             (unreadable; listed with the reason, replayable)",
+            webhooks.states.clone(),
+        );
+        registry.register(
+            "webhook_replayed_deliveries",
+            "Stored webhook deliveries run again, by integration and the state they ended in",
+            webhooks.replayed.clone(),
         );
         registry.register(
             "webhook_last_received_timestamp_seconds",

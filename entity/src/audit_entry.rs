@@ -80,6 +80,9 @@ pub enum AuditAction {
     IssueToken,
     #[sea_orm(string_value = "revoke_token")]
     RevokeToken,
+    /// Stored webhook deliveries run again through today's code and rules.
+    #[sea_orm(string_value = "replay")]
+    Replay,
 }
 
 /// What was written.

@@ -226,3 +226,49 @@ pub enum IntegrationKind {
     #[sea_orm(string_value = "generic")]
     Generic,
 }
+
+/// What became of a verified webhook delivery.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Read, and its events (if any were new) stored.
+    #[sea_orm(string_value = "processed")]
+    Processed,
+    /// Read, but it holds nothing for the timeline (a ping, an event type
+    /// that carries no alert or deploy); the reason says which.
+    #[sea_orm(string_value = "ignored")]
+    Ignored,
+    /// Not readable with the integration's kind and mapping rules (wrong
+    /// shape, not JSON); the reason says why. Replay once the rules or
+    /// hindsight can read it.
+    #[sea_orm(string_value = "unparsed")]
+    Unparsed,
+}
+
+/// Where an event's `occurred_at` comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// The body's own time.
+    #[sea_orm(string_value = "source")]
+    Source,
+    /// The body had none: the time hindsight received it.
+    #[sea_orm(string_value = "arrival")]
+    Arrival,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Processed => "processed",
+            Self::Ignored => "ignored",
+            Self::Unparsed => "unparsed",
+        }
+    }
+}

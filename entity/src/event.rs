@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::TimeSource;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "events")]
@@ -26,6 +28,8 @@ pub struct Model {
     pub external_id: Option<String>,
     pub raw_event_type: String,
     pub received_at: DateTimeUtc,
+    /// Whether `occurred_at` is the source's own time or the arrival time.
+    pub time_source: TimeSource,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

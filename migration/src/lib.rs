@@ -14,6 +14,7 @@ mod m20261124_000007_publishing_and_calendars;
 mod m20261124_000008_data_versions;
 mod m20261201_000009_audit_log;
 mod m20261201_000010_sync_reasons;
+mod m20261202_000011_raw_deliveries;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_data_versions::Migration),
             Box::new(m20261201_000009_audit_log::Migration),
             Box::new(m20261201_000010_sync_reasons::Migration),
+            Box::new(m20261202_000011_raw_deliveries::Migration),
         ]
     }
 }

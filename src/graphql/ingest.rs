@@ -152,9 +152,17 @@ impl Event {
     async fn integration_id(&self) -> Uuid {
         self.0.integration_id()
     }
-    /// When it happened, as the source reported it.
+    /// When it happened, as the source reported it (see `timeSource`).
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at()
+    }
+    /// `SOURCE` when `occurredAt` is the body's own time; `ARRIVAL` when the
+    /// body had none and it is when hindsight received it.
+    async fn time_source(&self) -> TimeSourceValue {
+        match self.0.time_source() {
+            entity::TimeSource::Source => TimeSourceValue::Source,
+            entity::TimeSource::Arrival => TimeSourceValue::Arrival,
+        }
     }
     /// What happened, named as timeline entry kinds are: `alert.triggered`,
     /// `alert.acknowledged`, `alert.resolved`, `alert.escalated`,
@@ -205,6 +213,16 @@ impl Event {
     async fn received_at(&self) -> DateTime<Utc> {
         self.0.received_at()
     }
+}
+
+/// Where an event's time comes from.
+#[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "TimeSource")]
+pub enum TimeSourceValue {
+    /// The body's own time.
+    Source,
+    /// The body had none: when hindsight received it.
+    Arrival,
 }
 
 /// Which events to list. All filters combine, as on `GET /api/v1/events`.

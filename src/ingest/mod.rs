@@ -39,6 +39,7 @@ mod gitlab;
 mod grafana;
 mod jira;
 mod json;
+mod mapping;
 mod opsgenie;
 mod pagerduty;
 mod sentry;
@@ -56,6 +57,7 @@ pub use event::{
     Delivery, EventKind, NormalizedEvent, Severity, TrackerStatus, TrackerUpdate, UnknownName,
 };
 pub use json::ParseError;
+pub use mapping::MappingRules;
 
 /// The tools hindsight accepts webhooks from; the integration's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,11 +141,13 @@ impl Headers {
     }
 }
 
-/// Per-integration choice of where the service name lives (see the module doc
-/// for what the field means per source and the defaults).
+/// Per-integration choices of where fields live: the service name (see the
+/// module doc for what the field means per source and the defaults), and
+/// mapping rules for any field (see [`MappingRules`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldMapping {
     pub service_field: Option<String>,
+    pub rules: Option<MappingRules>,
 }
 
 /// Checks that a delivery really comes from the integration: an HMAC over the
@@ -175,7 +179,37 @@ pub fn verify(
 /// Turns a verified body into normalized events. A body that is valid but
 /// carries nothing for the timeline (a ping, an unrelated event type) gives a
 /// [`Delivery`] with no events and an `ignored_reason`.
+///
+/// With mapping rules, what the kind's parser reads is overridden field by
+/// field; a body the parser cannot read is read by the rules alone. A body
+/// that neither reads is an error that says why both failed.
 pub fn parse(
+    kind: SourceKind,
+    headers: &Headers,
+    body: &[u8],
+    mapping: &FieldMapping,
+) -> Result<Delivery, ParseError> {
+    let parsed = parse_with_kind(kind, headers, body, mapping);
+    let Some(rules) = &mapping.rules else {
+        return parsed;
+    };
+    let doc: serde_json::Value =
+        serde_json::from_slice(body).map_err(|err| ParseError::NotJson(err.to_string()))?;
+    match parsed {
+        Ok(mut delivery) => {
+            rules.override_events(&mut delivery.events, &doc)?;
+            Ok(delivery)
+        }
+        Err(by_kind) => match rules.events(&doc) {
+            Ok(events) => Ok(Delivery::with_events(None, events)),
+            Err(by_rules) => Err(ParseError::WrongShape(format!(
+                "{kind} cannot read it ({by_kind}), nor can the mapping rules ({by_rules})"
+            ))),
+        },
+    }
+}
+
+fn parse_with_kind(
     kind: SourceKind,
     headers: &Headers,
     body: &[u8],

@@ -40,6 +40,7 @@ pub(super) fn default_mapping() -> FieldMapping {
 pub(super) fn service_mapping(field: &str) -> FieldMapping {
     FieldMapping {
         service_field: Some(field.to_owned()),
+        ..FieldMapping::default()
     }
 }
 

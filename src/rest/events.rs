@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use entity::event;
+use entity::{TimeSource, event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -26,6 +26,9 @@ pub struct EventOut {
     pub id: Uuid,
     pub integration_id: Uuid,
     pub occurred_at: DateTime<Utc>,
+    /// `source` when `occurred_at` is the body's own time; `arrival` when the
+    /// body had none and it is when hindsight received it.
+    pub time_source: TimeSource,
     pub kind: String,
     pub title: String,
     pub service: Option<String>,
@@ -46,6 +49,7 @@ impl EventOut {
             id: v.id(),
             integration_id: v.integration_id(),
             occurred_at: v.occurred_at(),
+            time_source: v.time_source(),
             kind: v.kind().to_owned(),
             title: v.title(),
             service: v.service(),

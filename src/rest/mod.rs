@@ -5,6 +5,7 @@ pub mod action_items;
 pub mod audit;
 pub mod calendar;
 pub mod causes;
+pub mod deliveries;
 pub mod events;
 pub mod extract;
 pub mod health;
@@ -197,6 +198,20 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         ep(M::POST, "/api/v1/integrations/{id}/rotate-secret", |r| {
             r.to(integrations::rotate_secret)
+        }),
+        ep(M::GET, "/api/v1/integrations/{id}/deliveries", |r| {
+            r.to(deliveries::list)
+        }),
+        ep(
+            M::GET,
+            "/api/v1/integrations/{id}/deliveries/{delivery_id}",
+            |r| r.to(deliveries::get),
+        ),
+        ep(M::POST, "/api/v1/integrations/{id}/replay", |r| {
+            r.to(deliveries::replay)
+        }),
+        ep(M::POST, "/api/v1/integrations/{id}/preview", |r| {
+            r.to(deliveries::preview)
         }),
         ep(M::GET, "/api/v1/events", |r| r.to(events::list)),
         ep(M::GET, "/api/v1/audit", |r| r.to(audit::list)),

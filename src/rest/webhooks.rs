@@ -2,6 +2,7 @@
 //! authenticated by the integration's secret instead of a JWT.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::DeliveryState;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -13,20 +14,30 @@ use crate::{
     startup::AppState,
 };
 
-/// What a sender is told about its delivery.
+/// What a sender is told about its delivery. It is the sender's own body, so
+/// the reason a body could not be read may quote it.
 #[derive(Debug, Serialize)]
 pub struct ReceiptOut {
+    pub delivery_id: Option<Uuid>,
     pub event_ids: Vec<Uuid>,
     pub duplicate: bool,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    /// `reason` when the delivery was read but held nothing for the timeline.
     pub ignored_reason: Option<String>,
 }
 
 impl From<Receipt> for ReceiptOut {
     fn from(r: Receipt) -> Self {
         Self {
+            delivery_id: r.delivery_id,
             event_ids: r.event_ids,
             duplicate: r.duplicate,
-            ignored_reason: r.ignored_reason,
+            ignored_reason: (r.state == DeliveryState::Ignored)
+                .then(|| r.reason.clone())
+                .flatten(),
+            state: r.state,
+            reason: r.reason,
         }
     }
 }

@@ -11,8 +11,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use entity::audit_entry;
 pub use entity::audit_entry::{AuditAction as Action, AuditResource as Resource, AuditRole};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, Iterable,
-    ModelTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, Value as DbValue,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, Value as DbValue,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -20,11 +20,11 @@ use uuid::Uuid;
 use super::{
     anonymity::Redactor,
     new_id, now,
-    page::{Page, PageRequest, parse_uuid_key, split_key, time_id_key},
+    page::{Page, PageRequest, before_time_id, time_id_key},
 };
 use crate::{
     auth::{AuthUser, Role},
-    error::{ApiError, ApiResult},
+    error::ApiResult,
 };
 
 /// Who writes: a caller (token subject and role) and the request it came in,
@@ -254,25 +254,12 @@ pub async fn list(
         query = query.filter(C::OccurredAt.lt(to));
     }
     if let Some(before) = &page.after {
-        query = query.filter(before_time_id(before)?);
+        query = query.filter(before_time_id(before, C::OccurredAt, C::Id)?);
     }
     let rows = query.limit(page.fetch()).all(db).await?;
     Ok(Page::from_rows(rows, page, |r| {
         time_id_key(&r.occurred_at, &r.id)
     }))
-}
-
-/// Entries older than the cursor's in `(occurred_at, id)` order.
-fn before_time_id(key: &str) -> ApiResult<Condition> {
-    use audit_entry::Column as C;
-    let (at, id) = split_key(key)?;
-    let at: DateTime<Utc> = at
-        .parse()
-        .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))?;
-    let id = parse_uuid_key(id)?;
-    Ok(Condition::any()
-        .add(C::OccurredAt.lt(at))
-        .add(Condition::all().add(C::OccurredAt.eq(at)).add(C::Id.lt(id))))
 }
 
 /// Whether an entry is shown as written, or to a reader who may not see names.

@@ -105,7 +105,7 @@ async fn write_batches(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-const DELIVERY_COLUMNS: [webhook_delivery::Column; 7] = [
+const DELIVERY_COLUMNS: [webhook_delivery::Column; 9] = [
     webhook_delivery::Column::Id,
     webhook_delivery::Column::IntegrationId,
     webhook_delivery::Column::DeliveryKey,
@@ -113,9 +113,11 @@ const DELIVERY_COLUMNS: [webhook_delivery::Column; 7] = [
     webhook_delivery::Column::Headers,
     webhook_delivery::Column::EventCount,
     webhook_delivery::Column::ReceivedAt,
+    webhook_delivery::Column::State,
+    webhook_delivery::Column::Reason,
 ];
 
-const EVENT_COLUMNS: [event::Column; 16] = [
+const EVENT_COLUMNS: [event::Column; 17] = [
     event::Column::Id,
     event::Column::IntegrationId,
     event::Column::DeliveryId,
@@ -132,6 +134,7 @@ const EVENT_COLUMNS: [event::Column; 16] = [
     event::Column::ExternalId,
     event::Column::RawEventType,
     event::Column::ReceivedAt,
+    event::Column::TimeSource,
 ];
 
 /// Appends one `($n, ...)` tuple of these columns' values.
@@ -181,15 +184,16 @@ async fn write(db: &DatabaseConnection, batch: &[Job]) -> Result<Vec<event::Mode
     let sql = format!(
         "WITH delivery AS (\
            INSERT INTO webhook_deliveries \
-             (id, integration_id, delivery_key, body, headers, event_count, received_at) \
+             (id, integration_id, delivery_key, body, headers, event_count, received_at, state, \
+              reason) \
            VALUES {} \
            ON CONFLICT (integration_id, delivery_key) DO NOTHING RETURNING id) \
          INSERT INTO events (id, integration_id, delivery_id, occurred_at, kind, title, service, \
            severity, link, actor, correlation_key, source, dedupe_key, external_id, \
-           raw_event_type, received_at) \
+           raw_event_type, received_at, time_source) \
          SELECT e.* FROM (VALUES {}) AS e(id, integration_id, delivery_id, occurred_at, kind, \
            title, service, severity, link, actor, correlation_key, source, dedupe_key, \
-           external_id, raw_event_type, received_at) \
+           external_id, raw_event_type, received_at, time_source) \
          JOIN delivery ON delivery.id = e.delivery_id \
          ON CONFLICT (integration_id, dedupe_key) DO NOTHING RETURNING *",
         deliveries.join(", "),

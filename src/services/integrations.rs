@@ -25,7 +25,7 @@ use super::{
 use crate::{
     config::Secret,
     error::{ApiError, ApiResult},
-    ingest::{FieldMapping, SourceKind},
+    ingest::{FieldMapping, MappingRules, SourceKind},
     secrets,
 };
 
@@ -39,6 +39,10 @@ pub struct IntegrationConfig {
     /// Grafana: the header its contact point puts the signing timestamp in.
     #[serde(default)]
     pub grafana_timestamp_header: Option<String>,
+    /// Where each field of an event is in the body (JMESPath): for custom
+    /// templates and the generic kind, and to override a kind's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<MappingRules>,
 }
 
 impl IntegrationConfig {
@@ -49,6 +53,7 @@ impl IntegrationConfig {
     pub fn mapping(&self) -> FieldMapping {
         FieldMapping {
             service_field: self.service_field.clone(),
+            rules: self.rules.clone(),
         }
     }
 
@@ -60,8 +65,21 @@ impl IntegrationConfig {
             self.grafana_timestamp_header.as_deref(),
             100,
         );
+        if let Some(rules) = &self.rules {
+            for (field, problem) in rules.problems() {
+                p.check(false, &format!("config.rules.{field}"), &problem);
+            }
+        }
         self
     }
+}
+
+/// A configuration checked as a write would check it, for trying it out.
+pub fn checked_config(config: IntegrationConfig) -> ApiResult<IntegrationConfig> {
+    let mut p = Problems::default();
+    let config = config.checked(&mut p);
+    p.finish()?;
+    Ok(config)
 }
 
 /// A new integration. Tools that generate their own secret (PagerDuty, a

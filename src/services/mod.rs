@@ -7,6 +7,7 @@ pub mod audit;
 pub mod batch_writer;
 pub mod calendar;
 pub mod causes;
+pub mod deliveries;
 pub mod delivery_stats;
 pub mod dossier;
 pub mod events;

@@ -119,3 +119,21 @@ where
         .add(time.gt(at))
         .add(Condition::all().add(time.eq(at)).add(id.gt(key))))
 }
+
+/// Rows before a [`time_id_key`] in `(time, id)` order: the next page of a
+/// newest-first list.
+pub fn before_time_id<T, I>(key: &str, time: T, id: I) -> ApiResult<sea_orm::Condition>
+where
+    T: sea_orm::ColumnTrait,
+    I: sea_orm::ColumnTrait,
+{
+    use sea_orm::Condition;
+    let (at, rest) = split_key(key)?;
+    let at: chrono::DateTime<chrono::Utc> = at
+        .parse()
+        .map_err(|_| ApiError::validation("cursor", "is not a cursor this server issued"))?;
+    let key = parse_uuid_key(rest)?;
+    Ok(Condition::any()
+        .add(time.lt(at))
+        .add(Condition::all().add(time.eq(at)).add(id.lt(key))))
+}

@@ -1,8 +1,10 @@
-//! Receiving a webhook: verify on the raw bytes, parse, then store the delivery
-//! and its events exactly once, in one transaction.
+//! Receiving a webhook: verify on the raw bytes, then keep the delivery
+//! whatever it holds. What can be read becomes events in the same transaction
+//! that stores the delivery, exactly once; what cannot is stored `unparsed`
+//! with the reason, to be replayed (see [`super::deliveries`]).
 
 use chrono::{DateTime, SubsecRound, Utc};
-use entity::{event, integration, webhook_delivery};
+use entity::{DeliveryState, TimeSource, event, integration, webhook_delivery};
 use sea_orm::{
     ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TryInsertResult, prelude::*,
 };
@@ -21,7 +23,7 @@ use super::{
 use crate::{
     config::Secret,
     error::{ApiError, ApiResult},
-    ingest::{self, Delivery, Headers, VerifyConfig},
+    ingest::{self, Headers, NormalizedEvent, SourceKind, VerifyConfig},
     telemetry::{DeliveryOutcome, WebhookMetrics},
 };
 
@@ -70,11 +72,15 @@ pub struct WebhookRequest {
 /// What the sender is told.
 #[derive(Debug)]
 pub struct Receipt {
+    /// The stored delivery; `None` for a repeat, which stores nothing.
+    pub delivery_id: Option<Uuid>,
     pub event_ids: Vec<Uuid>,
     /// The delivery (or every event in it) had been received before; nothing changed.
     pub duplicate: bool,
-    /// Why a valid delivery held nothing for the timeline (a ping, ...).
-    pub ignored_reason: Option<String>,
+    pub state: DeliveryState,
+    /// Why a delivery holds nothing for the timeline (a ping, ...) or could
+    /// not be read.
+    pub reason: Option<String>,
 }
 
 /// A database that fails while a valid delivery is stored must make the sender
@@ -99,24 +105,29 @@ impl Receiver<'_> {
                 _ => ApiError::Unavailable("the delivery could not be checked; retry shortly"),
             })?;
         let at = now();
-        let delivery = match self.check(&record, &request, at) {
-            Ok(delivery) => delivery,
-            Err(err) => {
-                self.stats
-                    .record(self.metrics, &record, DeliveryOutcome::Rejected, at);
-                return Err(err);
-            }
-        };
+        if let Err(err) = self.verify(&record, &request, at) {
+            self.stats
+                .record(self.metrics, &record, DeliveryOutcome::Rejected, at);
+            return Err(err);
+        }
+        let reading = read(
+            source_kind(record.kind),
+            &IntegrationConfig::of(&record),
+            &request.headers,
+            &request.body,
+        );
         let tracker_update = tracker_update(&record, &request);
         // What a delivery changes (pre-filled timelines, tracker changes) is the integration's doing.
         let actor = Actor::system(format!("webhook:{}", record.id))
             .with_request_id(request.request_id.clone());
-        let (receipt, events) = store(self.db, self.writer, &record, delivery, request, at)
+        let (receipt, events) = store(self.db, self.writer, &record, reading, request, at)
             .await
             .map_err(retry_later)?;
         let outcome = if receipt.duplicate {
             DeliveryOutcome::Duplicate
         } else {
+            self.metrics
+                .count_state(record.id, &record.kind.to_value(), receipt.state, 1);
             DeliveryOutcome::Accepted
         };
         self.stats.record(self.metrics, &record, outcome, at);
@@ -138,13 +149,14 @@ impl Receiver<'_> {
         Ok(receipt)
     }
 
-    /// Verifies (on the raw bytes, before anything reads them) and then parses.
-    fn check(
+    /// Verifies on the raw bytes, before anything reads them. After this the
+    /// delivery is kept whatever its body holds.
+    fn verify(
         &self,
         record: &integration::Model,
         request: &WebhookRequest,
         at: DateTime<Utc>,
-    ) -> ApiResult<Delivery> {
+    ) -> ApiResult<()> {
         let kind = source_kind(record.kind);
         let config = IntegrationConfig::of(record);
         let secrets = integrations::secrets_at(self.key, record, at)?;
@@ -152,9 +164,45 @@ impl Receiver<'_> {
         let mut verify = VerifyConfig::new(&secrets, at);
         verify.grafana_timestamp_header = config.grafana_timestamp_header.as_deref();
         ingest::verify(kind, &request.headers, &request.body, &verify)
-            .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
-        ingest::parse(kind, &request.headers, &request.body, &config.mapping())
-            .map_err(|e| ApiError::BadRequest(e.to_string()))
+            .map_err(|e| ApiError::Unauthorized(e.to_string()))
+    }
+}
+
+/// What reading a verified body gave: its events, or why it has none.
+#[derive(Debug)]
+pub struct Reading {
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    /// The sender's id of the delivery, when the body could be read.
+    pub delivery_id: Option<String>,
+    pub events: Vec<NormalizedEvent>,
+}
+
+/// Reads a body with an integration's kind and configuration. Never fails: a
+/// body that cannot be read is `unparsed`, with the reason.
+pub fn read(
+    kind: SourceKind,
+    config: &IntegrationConfig,
+    headers: &Headers,
+    body: &[u8],
+) -> Reading {
+    match ingest::parse(kind, headers, body, &config.mapping()) {
+        Ok(delivery) => Reading {
+            state: if delivery.events.is_empty() {
+                DeliveryState::Ignored
+            } else {
+                DeliveryState::Processed
+            },
+            reason: delivery.ignored_reason,
+            delivery_id: delivery.delivery_id,
+            events: delivery.events,
+        },
+        Err(err) => Reading {
+            state: DeliveryState::Unparsed,
+            reason: Some(err.to_string()),
+            delivery_id: None,
+            events: Vec::new(),
+        },
     }
 }
 
@@ -172,16 +220,16 @@ fn tracker_update(record: &integration::Model, request: &WebhookRequest) -> Opti
 
 /// The delivery's identity: the sender's id when it sends one, otherwise the
 /// identities of the events in it, otherwise the body itself.
-fn delivery_key(delivery: &Delivery, body: &[u8]) -> String {
-    if let Some(id) = &delivery.delivery_id {
+fn delivery_key(reading: &Reading, body: &[u8]) -> String {
+    if let Some(id) = &reading.delivery_id {
         return format!("id:{id}");
     }
     let mut hash = Sha256::new();
-    if delivery.events.is_empty() {
+    if reading.events.is_empty() {
         hash.update(body);
         return format!("body:{}", hex::encode(hash.finalize()));
     }
-    let mut keys: Vec<&str> = delivery
+    let mut keys: Vec<&str> = reading
         .events
         .iter()
         .map(|e| e.dedupe_key.as_str())
@@ -194,18 +242,24 @@ fn delivery_key(delivery: &Delivery, body: &[u8]) -> String {
     format!("events:{}", hex::encode(hash.finalize()))
 }
 
-fn event_row(
+/// An event's row. `at` is when its delivery arrived: the event's time when
+/// the body gave none.
+pub(super) fn event_row(
     record: &integration::Model,
     delivery_id: Uuid,
-    event: ingest::NormalizedEvent,
+    event: NormalizedEvent,
     at: DateTime<Utc>,
 ) -> event::ActiveModel {
+    let (occurred_at, time_source) = match event.occurred_at {
+        Some(time) => (time, TimeSource::Source),
+        None => (at, TimeSource::Arrival),
+    };
     event::ActiveModel {
         id: Set(new_id()),
         integration_id: Set(record.id),
         delivery_id: Set(Some(delivery_id)),
         // Both databases keep microseconds; cut here so reads agree everywhere.
-        occurred_at: Set(event.occurred_at.unwrap_or(at).trunc_subsecs(6)),
+        occurred_at: Set(occurred_at.trunc_subsecs(6)),
         kind: Set(event.kind.as_str().to_owned()),
         title: Set(event.title),
         service: Set(event.service),
@@ -218,6 +272,7 @@ fn event_row(
         external_id: Set(event.external_id),
         raw_event_type: Set(event.raw_event_type),
         received_at: Set(at),
+        time_source: Set(time_source),
     }
 }
 
@@ -228,16 +283,17 @@ async fn store(
     db: &DatabaseConnection,
     writer: Option<&BatchWriter>,
     record: &integration::Model,
-    delivery: Delivery,
+    reading: Reading,
     request: WebhookRequest,
     at: DateTime<Utc>,
 ) -> Result<(Receipt, Vec<event::Model>), DbErr> {
-    let key = delivery_key(&delivery, &request.body);
-    let Delivery {
+    let key = delivery_key(&reading, &request.body);
+    let Reading {
+        state,
+        reason,
         events,
-        ignored_reason,
         ..
-    } = delivery;
+    } = reading;
     let delivery_id = new_id();
     let delivery_row = webhook_delivery::ActiveModel {
         id: Set(delivery_id),
@@ -247,6 +303,9 @@ async fn store(
         headers: Set(request.stored_headers),
         event_count: Set(i32::try_from(events.len()).unwrap_or(i32::MAX)),
         received_at: Set(at),
+        state: Set(state),
+        reason: Set(reason.clone()),
+        body_pruned_at: Set(None),
     };
     let rows: Vec<event::ActiveModel> = events
         .into_iter()
@@ -258,16 +317,20 @@ async fn store(
     };
     let Some(stored) = stored else {
         let receipt = Receipt {
+            delivery_id: None,
             event_ids: Vec::new(),
             duplicate: true,
-            ignored_reason,
+            state,
+            reason,
         };
         return Ok((receipt, Vec::new()));
     };
     let receipt = Receipt {
+        delivery_id: Some(delivery_id),
         event_ids: stored.iter().map(|e| e.id).collect(),
         duplicate: false,
-        ignored_reason,
+        state,
+        reason,
     };
     Ok((receipt, stored))
 }

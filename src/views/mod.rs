@@ -354,6 +354,7 @@ as_stored!(event::Model {
     integration_id: Uuid,
     occurred_at: DateTime<Utc>,
     received_at: DateTime<Utc>,
+    time_source: entity::TimeSource,
 });
 
 /// An event from a webhook, which belongs to no post-mortem: its redactor is

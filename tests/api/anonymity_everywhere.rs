@@ -432,6 +432,8 @@ struct Seed {
     causes: Vec<String>,
     tracker: String,
     integrations: Vec<String>,
+    /// The CI integration's stored delivery.
+    deliveries: Vec<String>,
     calendar_token: String,
     /// The generic (CI) integration's webhook secret.
     ci_secret: String,
@@ -447,6 +449,7 @@ fn ids_for(previous: &str, param: &str, seed: &Seed) -> Option<Vec<String>> {
         ("integrations", "id") | (_, "integration_id") => seed.integrations.clone(),
         (_, "entry_id") => seed.entries.clone(),
         (_, "cause_id") => seed.causes.clone(),
+        (_, "delivery_id") => seed.deliveries.clone(),
         _ => return None,
     })
 }
@@ -921,12 +924,13 @@ async fn seed(app: &TestApp, jira: &MockServer) -> Seed {
          "link": format!("https://chat.example/u/{}?who={}", i.email, percent(i.display))}
     ]})
     .to_string();
-    app.deliver_ok(
-        &ci,
-        &signed("generic", &ci.secret, events.as_bytes()),
-        events.as_bytes(),
-    )
-    .await;
+    let receipt = app
+        .deliver_ok(
+            &ci,
+            &signed("generic", &ci.secret, events.as_bytes()),
+            events.as_bytes(),
+        )
+        .await;
 
     let tracker = app
         .create(
@@ -1087,6 +1091,7 @@ async fn seed(app: &TestApp, jira: &MockServer) -> Seed {
         causes,
         tracker: id(&tracker).to_owned(),
         integrations: vec![ci.id.clone(), pager.id.clone()],
+        deliveries: vec![receipt["delivery_id"].as_str().unwrap().to_owned()],
         calendar_token: token["token"].as_str().unwrap().to_owned(),
         ci_secret: ci.secret.clone(),
     }

@@ -290,6 +290,7 @@ async fn store_event(app: &TestApp, integration_id: &str, service: &str, at: &st
         external_id: Set(None),
         raw_event_type: Set("deploy".into()),
         received_at: Set(now),
+        time_source: Set(entity::TimeSource::Source),
     }
     .insert(&app.state.db)
     .await
@@ -489,6 +490,30 @@ async fn every_mutating_route_records_exactly_its_audit_entry() {
         )
         .await;
     let second_secret = rotated["secret"].as_str().unwrap().to_owned();
+    // Trying a body stores nothing, so it records nothing; a replay is recorded.
+    walk.write(
+        M::POST,
+        "/api/v1/integrations/{id}/preview",
+        &format!("{hook_path}/preview"),
+        a,
+        Some(json!({"body": {"kind": "alert.triggered"}})),
+        vec![],
+    )
+    .await;
+    walk.write(
+        M::POST,
+        "/api/v1/integrations/{id}/replay",
+        &format!("{hook_path}/replay"),
+        a,
+        Some(json!({"states": ["unparsed"]})),
+        vec![expected(
+            "replay",
+            "integration",
+            &hook_id,
+            Exactly(&["states", "since", "until", "replayed", "events_created"]),
+        )],
+    )
+    .await;
 
     // A post-mortem and its parts, written by an editor.
     let pm = walk

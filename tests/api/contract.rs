@@ -449,4 +449,78 @@ async fn answers_match_their_documented_schemas() {
         Role::Viewer,
     )
     .await;
+
+    // Webhook deliveries: the receipt, the stored list, one delivery, a
+    // preview and a replay.
+    let hook = exchange(
+        &app,
+        &spec,
+        Method::POST,
+        "/api/v1/integrations",
+        "/api/v1/integrations",
+        Some(json!({"kind": "generic", "name": "Custom", "config": {"rules": {
+            "events": "alerts", "title": "summary",
+            "kind": {"path": "status", "values": {"firing": "alert.triggered"}, "default": "alert.annotated"},
+            "correlation_key": {"path": "group", "from": "body"}}}})),
+        admin,
+    )
+    .await;
+    let hooks = format!("/api/v1/integrations/{}", id(&hook));
+    let hook = crate::helpers::Hook {
+        id: id(&hook).to_owned(),
+        path: format!("/webhooks/{}", id(&hook)),
+        secret: hook["secret"].as_str().unwrap().to_owned(),
+    };
+    for body in [
+        r#"{"group": "g", "alerts": [{"summary": "Disk full", "status": "firing"}]}"#,
+        "not json",
+    ] {
+        let headers = crate::helpers::signed("generic", &hook.secret, body.as_bytes());
+        let receipt = app.deliver_ok(&hook, &headers, body.as_bytes()).await;
+        let mut errors = Vec::new();
+        let schema = json!({"$ref": "#/components/schemas/WebhookReceipt"});
+        check(&spec, &schema, &receipt, "", &mut errors);
+        assert!(errors.is_empty(), "{errors:#?}\n{receipt}");
+    }
+    let i = "/api/v1/integrations/{id}";
+    let listed = exchange(
+        &app,
+        &spec,
+        Method::GET,
+        &format!("{i}/deliveries"),
+        &format!("{hooks}/deliveries?state=processed,unparsed"),
+        None,
+        admin,
+    )
+    .await;
+    exchange(
+        &app,
+        &spec,
+        Method::GET,
+        &format!("{i}/deliveries/{{delivery_id}}"),
+        &format!("{hooks}/deliveries/{}", id(&listed["items"][0])),
+        None,
+        admin,
+    )
+    .await;
+    exchange(
+        &app,
+        &spec,
+        Method::POST,
+        &format!("{i}/preview"),
+        &format!("{hooks}/preview"),
+        Some(json!({"body": {"alerts": [{"summary": "x"}]}, "headers": {"X-Source": "test"}})),
+        admin,
+    )
+    .await;
+    exchange(
+        &app,
+        &spec,
+        Method::POST,
+        &format!("{i}/replay"),
+        &format!("{hooks}/replay"),
+        Some(json!({"states": ["unparsed"], "since": "2020-01-01T00:00:00Z"})),
+        admin,
+    )
+    .await;
 }

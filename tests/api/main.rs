@@ -7,6 +7,7 @@ mod anonymity_everywhere;
 mod audit;
 mod auth;
 mod contract;
+mod deliveries;
 mod errors;
 mod graphql;
 mod graphql_anonymity;

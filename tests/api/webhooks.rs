@@ -48,9 +48,15 @@ async fn githubs_documented_test_vector_verifies() {
         ("X-Hub-Signature-256", signature.to_owned()),
         ("X-GitHub-Event", "push".to_owned()),
     ];
-    // The signature holds, so the answer is about the body (not JSON), not a 401.
-    let response = app.deliver(&hook, &headers, b"Hello, World!").await;
-    assert_problem(response, StatusCode::BAD_REQUEST, "malformed_request").await;
+    // The signature holds, so the delivery is kept, though its body is not JSON.
+    let receipt = app.deliver_ok(&hook, &headers, b"Hello, World!").await;
+    assert_eq!(receipt["state"], "unparsed", "{receipt}");
+    assert!(
+        receipt["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
     let wrong = [
         ("X-Hub-Signature-256", signature.replace("757", "758")),
         ("X-GitHub-Event", "push".to_owned()),
@@ -215,22 +221,36 @@ async fn alertmanager_may_authenticate_with_basic_auth() {
 }
 
 #[tokio::test]
-async fn truncated_and_non_json_bodies_are_400_and_store_nothing() {
+async fn truncated_and_non_json_bodies_are_kept_unparsed_with_the_reason() {
     let app = spawn_app().await;
     let hook = app.integration("pagerduty").await;
     let body = fixture(TRIGGERED);
     let truncated = &body[..body.len() / 2];
     for bad in [truncated, b"<html>502 Bad Gateway</html>".as_slice()] {
         let headers = signed("pagerduty", &hook.secret, bad);
-        let response = app.deliver(&hook, &headers, bad).await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "malformed_request").await;
+        let receipt = app.deliver_ok(&hook, &headers, bad).await;
+        assert_eq!(receipt["state"], "unparsed", "{receipt}");
+        assert_eq!(receipt["duplicate"], false);
+        assert!(
+            receipt["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("the body is not valid JSON"),
+            "{receipt}"
+        );
+        // The sender's retry of the same bytes is recognised.
+        let again = app.deliver_ok(&hook, &headers, bad).await;
+        assert_eq!(again["duplicate"], true, "{again}");
     }
     assert!(app.events("").await.is_empty());
-    assert_eq!(integration_json(&app, &hook).await["rejected_count"], 2);
+    let integration = integration_json(&app, &hook).await;
+    assert_eq!(integration["rejected_count"], 0);
+    assert_eq!(integration["accepted_count"], 2);
+    assert_eq!(integration["duplicate_count"], 2);
 }
 
 #[tokio::test]
-async fn events_api_v2_bodies_are_refused_with_an_explanation() {
+async fn events_api_v2_bodies_are_kept_with_an_explanation() {
     let app = spawn_app().await;
     let hook = app.integration("pagerduty").await;
     for file in [
@@ -240,13 +260,14 @@ async fn events_api_v2_bodies_are_refused_with_an_explanation() {
     ] {
         let body = fixture(file);
         let headers = signed("pagerduty", &hook.secret, &body);
-        let response = app.deliver(&hook, &headers, &body).await;
-        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "malformed_request").await;
+        let receipt = app.deliver_ok(&hook, &headers, &body).await;
+        assert_ne!(receipt["state"], "processed", "{file}: {receipt}");
         assert!(
-            problem["detail"]
+            receipt["reason"]
                 .as_str()
                 .unwrap()
-                .contains("Events API v2")
+                .contains("Events API v2"),
+            "{file}: {receipt}"
         );
     }
 }
