@@ -264,7 +264,8 @@ fn workflow_job(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseErro
 /// published: the timeline shows it as a succeeded deploy (there is no later
 /// outcome to wait for, so not `deploy.started`; `alert.annotated` belongs to
 /// alerts). Creating a draft, editing or deleting one changes nothing users
-/// get; `released` and `prereleased` repeat a `published` of the same release.
+/// get; `prereleased` and `released` come with the `published` of the same
+/// release (a pre-release made a full release later was published already).
 fn release(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseError> {
     let action = json::req_str(doc, "/action")?;
     if action != "published" {

@@ -52,8 +52,12 @@ impl TrackerUpdate {
             SourceKind::Github => (TrackerKind::Github, update.issue_number?.to_string()),
             _ => return None,
         };
-        let deleted = update.source == SourceKind::Jira && update.action == "jira:issue_deleted";
-        let status = update.status.map(|s| match s {
+        // A deleted GitHub issue still reads `closed`: that is not the work done.
+        let deleted = match update.source {
+            SourceKind::Jira => update.action == "jira:issue_deleted",
+            _ => update.action == "deleted",
+        };
+        let status = update.status.filter(|_| !deleted).map(|s| match s {
             TrackerStatus::Open => Status::Open,
             TrackerStatus::InProgress => Status::InProgress,
             TrackerStatus::Done => Status::Done,
@@ -295,13 +299,14 @@ async fn unlink(
         TrackerKind::Gitlab => "GitLab",
         TrackerKind::Linear => "Linear",
     };
+    let issue = match &update.repo {
+        Some(repo) => format!("{repo}#{}", update.issue_key),
+        None => update.issue_key.clone(),
+    };
+    // GitHub does not say when an issue was deleted, so the reason names no time.
     let reason = format!(
-        "the {tracker} issue {} was deleted in {tracker} at {}; the item is no longer linked \
-         to a tracker (set a tracker again to create a new issue)",
-        update.issue_key,
-        update
-            .updated_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "the {tracker} issue {issue} was deleted in {tracker}; the item is no longer linked \
+         to a tracker (set a tracker again to create a new issue)"
     );
     outbox::discard(db, item.id).await?;
     let mut model: action_item::ActiveModel = item.clone().into();

@@ -13,6 +13,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entity::sync_outbox;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
 
 use crate::helpers::{Hook, TestApp, id, signed, spawn_app};
 use crate::tracker_sync::{
@@ -317,7 +321,7 @@ async fn a_deleted_jira_issue_unlinks_its_action_item_and_says_why() {
     }
     let why = after["last_sync_error"].as_str().unwrap_or_default();
     assert!(
-        why.contains("BUG-15") && why.contains("deleted") && why.contains("2013-03-27T17:06:09Z"),
+        why.starts_with("the Jira issue BUG-15 was deleted in Jira"),
         "{why:?}"
     );
     // The reason names no one, so readers who may not see names are told it too.
@@ -345,4 +349,56 @@ async fn a_deleted_jira_issue_unlinks_its_action_item_and_says_why() {
         .deliver_ok(&hook, &signed("jira", &hook.secret, &body), &body)
         .await;
     assert_eq!(again["duplicate"], true);
+}
+
+/// A GitHub tracker for `full_name` (`owner/repo`) whose API answers the
+/// creation of an issue with issue `number`; the mock must live while it is used.
+async fn github_repo(app: &TestApp, full_name: &str, number: u64) -> MockServer {
+    let server = MockServer::start().await;
+    let (owner, repo) = full_name.split_once('/').unwrap();
+    let issue = json!({
+        "id": 444500041, "node_id": "MDU6SXNzdWU0NDQ1MDAwNDE=", "number": number,
+        "html_url": format!("https://github.com/{full_name}/issues/{number}"),
+        "state": "open", "state_reason": null, "assignees": [], "assignee": null, "body": "",
+        "updated_at": "2021-10-11T16:00:00Z"
+    });
+    Mock::given(method("POST"))
+        .and(path(format!("/repos/{full_name}/issues")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(issue))
+        .mount(&server)
+        .await;
+    let tracker = json!({"kind": "github", "name": repo, "base_url": server.uri(), "owner": owner,
+        "repo": repo, "token": "ghp_test", "allow_insecure_http": true, "is_default": true});
+    app.create("/api/v1/trackers", tracker).await;
+    server
+}
+
+#[tokio::test]
+async fn a_deleted_github_issue_unlinks_its_action_item_instead_of_closing_it() {
+    let app = spawn_app().await;
+    let _github = github_repo(&app, "Codertocat/Hello-World", 1).await;
+    // Unowned: the owner's GitHub login does not matter here.
+    let item = settled(&app, &owned_item(&app, json!({"owner_id": null})).await).await;
+    assert_eq!(item["external_key"], "1", "{item}");
+
+    // GitHub's own example: the deleted issue reads `closed`.
+    let hook = app.integration("github").await;
+    let body = example("github/issues.deleted.4.json");
+    let mut headers = signed("github", &hook.secret, &body);
+    headers.push(("X-GitHub-Event", "issues".to_owned()));
+    app.deliver_ok(&hook, &headers, &body).await;
+
+    let after = app
+        .get_json_as_admin(&format!("/api/v1/action-items/{}", id(&item)))
+        .await;
+    assert_eq!(after["status"], "open", "a deleted issue is not work done");
+    assert_eq!(after["completed_at"], Value::Null);
+    assert_eq!(after["tracker_id"], Value::Null);
+    assert_eq!(after["external_key"], Value::Null);
+    assert_eq!(after["sync_state"], "not_synced");
+    let why = after["last_sync_error"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with("the GitHub issue Codertocat/Hello-World#1 was deleted in GitHub"),
+        "{why:?}"
+    );
 }
