@@ -1,12 +1,14 @@
-//! GitHub repository webhooks: deploys from `deployment`, `deployment_status`
-//! and `workflow_run`; issue changes from `issues` (tracker updates).
+//! GitHub repository webhooks: deploys from `deployment`, `deployment_status`,
+//! `workflow_run`, deploy jobs of `workflow_job` and published `release`s;
+//! issue changes from `issues` (tracker updates). Every other event is
+//! answered as ignored, with the reason.
 
 use serde_json::Value;
 
 use super::auth::{self, VerifyConfig, VerifyError};
 use super::json::{self, ParseError};
 use super::{
-    Delivery, EventKind, FieldMapping, Headers, NormalizedEvent, SourceKind, TrackerStatus,
+    Delivery, EventKind, FieldMapping, Headers, Mapped, NormalizedEvent, SourceKind, TrackerStatus,
     TrackerUpdate, deploy_title,
 };
 
@@ -41,32 +43,25 @@ pub(super) fn parse(
     let delivery_id = headers.get("x-github-delivery");
     let doc = json::parse_object(body)?;
     let mapped = match event {
-        "ping" => return Ok(Delivery::ignored(delivery_id, "GitHub ping")),
-        "issues" => {
-            return Ok(Delivery::ignored(
-                delivery_id,
-                "GitHub issues events are tracker updates, not timeline events",
-            ));
-        }
+        "ping" => Mapped::Ignored("GitHub ping".to_owned()),
+        "issues" => Mapped::Ignored(
+            "GitHub issues events are tracker updates, not timeline events".to_owned(),
+        ),
+        // Actions reports a deploying job as a check run too, next to its
+        // `workflow_job` and `deployment_status`: mapping it would show the
+        // deploy twice. Other check runs are CI results, not deploys.
+        "check_run" => Mapped::Ignored(
+            "GitHub check runs are CI results; deploys come from `deployment_status` and `workflow_job`"
+                .to_owned(),
+        ),
         "deployment" => deployment(&doc, mapping)?,
         "deployment_status" => deployment_status(&doc, mapping)?,
         "workflow_run" => workflow_run(&doc, mapping)?,
-        other => {
-            return Ok(Delivery::ignored(
-                delivery_id,
-                format!("GitHub `{other}` events carry no deploys"),
-            ));
-        }
+        "workflow_job" => workflow_job(&doc, mapping)?,
+        "release" => release(&doc, mapping)?,
+        other => Mapped::Ignored(format!("GitHub `{other}` events carry no deploys")),
     };
-    Ok(match mapped {
-        Mapped::Event(event) => Delivery::with_events(delivery_id, vec![*event]),
-        Mapped::Ignored(reason) => Delivery::ignored(delivery_id, reason),
-    })
-}
-
-enum Mapped {
-    Event(Box<NormalizedEvent>),
-    Ignored(String),
+    Ok(mapped.into_delivery(delivery_id))
 }
 
 fn commit_link(doc: &Value, sha: &str) -> Option<String> {
@@ -77,7 +72,7 @@ fn deployment(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseError>
     let id = json::req_id(doc, "/deployment/id")?;
     let sha = json::req_str(doc, "/deployment/sha")?;
     let event = NormalizedEvent {
-        occurred_at: Some(json::req_time(doc, "/deployment/created_at")?),
+        occurred_at: json::time_at(doc, "/deployment/created_at"),
         kind: EventKind::DeployStarted,
         title: deploy_title(
             json::str_at(doc, "/deployment/ref").unwrap_or(sha),
@@ -105,6 +100,12 @@ fn deployment_status(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, Pars
         "success" => EventKind::DeploySucceeded,
         "failure" | "error" => EventKind::DeployFailed,
         "pending" | "queued" | "in_progress" => EventKind::DeployStarted,
+        "inactive" => {
+            return Ok(Mapped::Ignored(
+                "deployment status `inactive`: a later deploy to the environment replaced this one"
+                    .to_owned(),
+            ));
+        }
         other => {
             return Ok(Mapped::Ignored(format!(
                 "deployment status `{other}` is not a deploy step"
@@ -124,7 +125,8 @@ fn deployment_status(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, Pars
     .map(str::to_owned)
     .or_else(|| commit_link(doc, sha));
     let event = NormalizedEvent {
-        occurred_at: Some(json::req_time(doc, "/deployment_status/created_at")?),
+        occurred_at: json::time_at(doc, "/deployment_status/created_at")
+            .or_else(|| json::time_at(doc, "/deployment_status/updated_at")),
         kind,
         title: deploy_title(
             json::str_at(doc, "/deployment/ref").unwrap_or(sha),
@@ -183,10 +185,8 @@ fn workflow_run(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseErro
         title = format!("{title}: {what}");
     }
     let event = NormalizedEvent {
-        occurred_at: Some(
-            json::time_at(doc, time_pointer)
-                .map_or_else(|| json::req_time(doc, "/workflow_run/created_at"), Ok)?,
-        ),
+        occurred_at: json::time_at(doc, time_pointer)
+            .or_else(|| json::time_at(doc, "/workflow_run/created_at")),
         kind,
         title,
         service: json::service_at(doc, mapping, SERVICE_POINTER),
@@ -204,6 +204,100 @@ fn workflow_run(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseErro
         dedupe_key: format!("workflow_run:{id}:{attempt}:{action}"),
         external_id: Some(id),
         raw_event_type: format!("workflow_run.{action}"),
+    };
+    Ok(Mapped::Event(Box::new(event)))
+}
+
+/// A job of a workflow run, when it deploys to an environment (GitHub then
+/// sends the deployment it made with it). Jobs that deploy nothing are CI.
+fn workflow_job(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseError> {
+    let action = json::req_str(doc, "/action")?;
+    let job = json::str_at(doc, "/workflow_job/name").unwrap_or("job");
+    let Some(environment) = json::str_at(doc, "/deployment/environment") else {
+        return Ok(Mapped::Ignored(format!(
+            "workflow job `{job}` deploys to no environment"
+        )));
+    };
+    let (kind, time_pointer) = match action {
+        "queued" | "waiting" => (EventKind::DeployStarted, "/workflow_job/created_at"),
+        "in_progress" => (EventKind::DeployStarted, "/workflow_job/started_at"),
+        "completed" => match json::str_at(doc, "/workflow_job/conclusion") {
+            Some("success") => (EventKind::DeploySucceeded, "/workflow_job/completed_at"),
+            Some("failure" | "timed_out" | "cancelled" | "startup_failure") => {
+                (EventKind::DeployFailed, "/workflow_job/completed_at")
+            }
+            other => {
+                let conclusion = other.unwrap_or("none");
+                return Ok(Mapped::Ignored(format!(
+                    "deploy job `{job}` concluded `{conclusion}`"
+                )));
+            }
+        },
+        other => return Ok(Mapped::Ignored(format!("workflow job action `{other}`"))),
+    };
+    let id = json::req_id(doc, "/workflow_job/id")?;
+    let attempt = json::id_at(doc, "/workflow_job/run_attempt").unwrap_or_else(|| "1".to_owned());
+    let sha = json::str_at(doc, "/workflow_job/head_sha");
+    let reference = json::str_at(doc, "/workflow_job/head_branch")
+        .or_else(|| json::str_at(doc, "/deployment/ref"))
+        .or(sha)
+        .unwrap_or("a commit");
+    let event = NormalizedEvent {
+        occurred_at: json::time_at(doc, time_pointer)
+            .or_else(|| json::time_at(doc, "/workflow_job/started_at")),
+        kind,
+        title: deploy_title(reference, sha, environment, Some(job)),
+        service: json::service_at(doc, mapping, SERVICE_POINTER),
+        severity: None,
+        link: json::str_at(doc, "/workflow_job/html_url").map(str::to_owned),
+        actor: json::str_at(doc, "/sender/login").map(str::to_owned),
+        // The deployment ties the job to the deployment's own statuses.
+        correlation_key: json::id_at(doc, "/deployment/id").or_else(|| Some(id.clone())),
+        dedupe_key: format!("workflow_job:{id}:{attempt}:{action}"),
+        external_id: Some(id),
+        raw_event_type: format!("workflow_job.{action}"),
+    };
+    Ok(Mapped::Event(Box::new(event)))
+}
+
+/// A published release is a change its users now get, finished when it is
+/// published: the timeline shows it as a succeeded deploy (there is no later
+/// outcome to wait for, so not `deploy.started`; `alert.annotated` belongs to
+/// alerts). Creating a draft, editing or deleting one changes nothing users
+/// get; `prereleased` and `released` come with the `published` of the same
+/// release (a pre-release made a full release later was published already).
+fn release(doc: &Value, mapping: &FieldMapping) -> Result<Mapped, ParseError> {
+    let action = json::req_str(doc, "/action")?;
+    if action != "published" {
+        return Ok(Mapped::Ignored(format!(
+            "release action `{action}`: only publishing a release is a change users get"
+        )));
+    }
+    let id = json::req_id(doc, "/release/id")?;
+    let tag = json::req_str(doc, "/release/tag_name")?;
+    let what = match doc.pointer("/release/prerelease").and_then(Value::as_bool) {
+        Some(true) => "Pre-release",
+        _ => "Release",
+    };
+    let title = match json::str_at(doc, "/release/name").filter(|name| *name != tag) {
+        Some(name) => format!("{what} {tag} published: {name}"),
+        None => format!("{what} {tag} published"),
+    };
+    let event = NormalizedEvent {
+        occurred_at: json::time_at(doc, "/release/published_at")
+            .or_else(|| json::time_at(doc, "/release/created_at")),
+        kind: EventKind::DeploySucceeded,
+        title,
+        service: json::service_at(doc, mapping, SERVICE_POINTER),
+        severity: None,
+        link: json::str_at(doc, "/release/html_url").map(str::to_owned),
+        actor: json::str_at(doc, "/release/author/login")
+            .or_else(|| json::str_at(doc, "/sender/login"))
+            .map(str::to_owned),
+        correlation_key: Some(format!("release:{id}")),
+        dedupe_key: format!("release:{id}:published"),
+        external_id: Some(id),
+        raw_event_type: "release.published".to_owned(),
     };
     Ok(Mapped::Event(Box::new(event)))
 }
@@ -352,6 +446,8 @@ mod tests {
             ("error", EventKind::DeployFailed),
             ("in_progress", EventKind::DeployStarted),
             ("queued", EventKind::DeployStarted),
+            ("pending", EventKind::DeployStarted),
+            ("success", EventKind::DeploySucceeded),
         ] {
             let changed = body.replacen(
                 "\"state\": \"success\"",
@@ -374,6 +470,159 @@ mod tests {
         )
         .unwrap();
         assert!(delivery.events.is_empty());
+        assert_eq!(
+            delivery.ignored_reason.as_deref(),
+            Some(
+                "deployment status `inactive`: a later deploy to the environment replaced this one"
+            )
+        );
+    }
+
+    /// A `workflow_job` body of the shape GitHub sends for a job with an
+    /// `environment`: the job, and the deployment it made.
+    fn deploy_job(action: &str, conclusion: Option<&str>) -> Value {
+        serde_json::json!({
+            "action": action,
+            "workflow_job": {
+                "id": 12877621891_u64, "run_attempt": 2, "name": "deploy",
+                "head_branch": "main", "head_sha": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+                "conclusion": conclusion,
+                "html_url": "https://github.com/acme/shop/actions/runs/1/job/12877621891",
+                "created_at": "2023-04-19T21:12:12Z", "started_at": "2023-04-19T21:13:00Z",
+                "completed_at": "2023-04-19T21:15:30Z"
+            },
+            "deployment": {"id": 875096709, "environment": "production"},
+            "repository": {"name": "shop"},
+            "sender": {"login": "lineville"}
+        })
+    }
+
+    fn parse_value(event: &str, body: &Value) -> Delivery {
+        let bytes = serde_json::to_vec(body).unwrap();
+        parse(&with_event(event), &bytes, &default_mapping()).unwrap()
+    }
+
+    #[test]
+    fn deploy_jobs_map_their_action_and_conclusion_to_deploy_steps_at_the_jobs_own_time() {
+        for (action, conclusion, kind, time) in [
+            (
+                "queued",
+                None,
+                EventKind::DeployStarted,
+                "2023-04-19T21:12:12Z",
+            ),
+            (
+                "waiting",
+                None,
+                EventKind::DeployStarted,
+                "2023-04-19T21:12:12Z",
+            ),
+            (
+                "in_progress",
+                None,
+                EventKind::DeployStarted,
+                "2023-04-19T21:13:00Z",
+            ),
+            (
+                "completed",
+                Some("success"),
+                EventKind::DeploySucceeded,
+                "2023-04-19T21:15:30Z",
+            ),
+            (
+                "completed",
+                Some("failure"),
+                EventKind::DeployFailed,
+                "2023-04-19T21:15:30Z",
+            ),
+            (
+                "completed",
+                Some("cancelled"),
+                EventKind::DeployFailed,
+                "2023-04-19T21:15:30Z",
+            ),
+            (
+                "completed",
+                Some("timed_out"),
+                EventKind::DeployFailed,
+                "2023-04-19T21:15:30Z",
+            ),
+        ] {
+            let event = only_event(parse_value("workflow_job", &deploy_job(action, conclusion)));
+            assert_eq!(event.kind, kind, "{action} {conclusion:?}");
+            assert_eq!(event.occurred_at, Some(at(time)), "{action}");
+            assert_eq!(event.title, "Deploy main@f95f852 to production: deploy");
+            assert_eq!(event.correlation_key.as_deref(), Some("875096709"));
+            assert_eq!(
+                event.dedupe_key,
+                format!("workflow_job:12877621891:2:{action}")
+            );
+            assert_eq!(event.service.as_deref(), Some("shop"));
+        }
+        let skipped = parse_value("workflow_job", &deploy_job("completed", Some("skipped")));
+        assert_eq!(
+            skipped.ignored_reason.as_deref(),
+            Some("deploy job `deploy` concluded `skipped`")
+        );
+        let mut ci_job = deploy_job("completed", Some("success"));
+        ci_job.as_object_mut().unwrap().remove("deployment");
+        let ci = parse_value("workflow_job", &ci_job);
+        assert_eq!(
+            ci.ignored_reason.as_deref(),
+            Some("workflow job `deploy` deploys to no environment")
+        );
+    }
+
+    fn release_body(action: &str, prerelease: bool) -> Value {
+        serde_json::json!({
+            "action": action,
+            "release": {
+                "id": 17372790, "tag_name": "v2.1.0", "name": "Spring cleaning",
+                "prerelease": prerelease, "html_url": "https://github.com/acme/shop/releases/tag/v2.1.0",
+                "created_at": "2019-05-15T15:19:25Z", "published_at": "2019-05-15T15:20:53Z",
+                "author": {"login": "Codertocat"}
+            },
+            "repository": {"name": "shop"}
+        })
+    }
+
+    #[test]
+    fn only_publishing_a_release_is_a_deploy_and_it_happens_when_published() {
+        let event = only_event(parse_value("release", &release_body("published", false)));
+        assert_eq!(event.kind, EventKind::DeploySucceeded);
+        assert_eq!(event.occurred_at, Some(at("2019-05-15T15:20:53Z")));
+        assert_eq!(event.title, "Release v2.1.0 published: Spring cleaning");
+        assert_eq!(event.dedupe_key, "release:17372790:published");
+        let pre = only_event(parse_value("release", &release_body("published", true)));
+        assert_eq!(pre.title, "Pre-release v2.1.0 published: Spring cleaning");
+        for action in [
+            "created",
+            "edited",
+            "deleted",
+            "prereleased",
+            "released",
+            "unpublished",
+        ] {
+            let delivery = parse_value("release", &release_body(action, false));
+            assert!(delivery.events.is_empty(), "{action}");
+            assert_eq!(
+                delivery.ignored_reason,
+                Some(format!(
+                    "release action `{action}`: only publishing a release is a change users get"
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn check_runs_and_unknown_events_are_ignored_with_a_reason() {
+        let check_run = parse_value("check_run", &serde_json::json!({"action": "completed"}));
+        assert!(check_run.ignored_reason.unwrap().contains("CI results"));
+        let star = parse_value("star", &serde_json::json!({"action": "created"}));
+        assert_eq!(
+            star.ignored_reason.as_deref(),
+            Some("GitHub `star` events carry no deploys")
+        );
     }
 
     #[test]

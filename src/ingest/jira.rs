@@ -31,24 +31,41 @@ fn delivery_id(headers: &Headers) -> Option<&str> {
     headers.get("x-atlassian-webhook-identifier")
 }
 
-/// Jira deliveries hold no alert or deploy events.
+const ISSUE_UPDATED: &str = "jira:issue_updated";
+const ISSUE_DELETED: &str = "jira:issue_deleted";
+
+/// Jira deliveries hold no alert or deploy events: issue changes and
+/// deletions are tracker updates (see [`tracker_update`]); every other event
+/// (issue created, comments, worklogs, sprints, versions, projects, users...)
+/// says nothing hindsight keeps.
 pub(super) fn parse(headers: &Headers, body: &[u8]) -> Result<Delivery, ParseError> {
-    json::parse_object(body)?;
-    Ok(Delivery::ignored(
-        delivery_id(headers),
-        "Jira webhooks carry tracker updates, not timeline events",
-    ))
+    let doc = json::parse_object(body)?;
+    let reason = match json::str_at(&doc, "/webhookEvent") {
+        Some(ISSUE_UPDATED) => {
+            "Jira issue changes are tracker updates, not timeline events".to_owned()
+        }
+        Some(ISSUE_DELETED) => {
+            "a deleted Jira issue unlinks the action item synced to it; it is not a timeline event"
+                .to_owned()
+        }
+        Some(other) => format!("Jira `{other}` events carry nothing for action items or timelines"),
+        None => "the Jira delivery names no `webhookEvent`".to_owned(),
+    };
+    Ok(Delivery::ignored(delivery_id(headers), reason))
 }
 
-/// A `jira:issue_updated` delivery as a tracker update; `None` for other
-/// webhook events.
+/// A `jira:issue_updated` or `jira:issue_deleted` delivery as a tracker
+/// update; `None` for other webhook events.
 pub(super) fn tracker_update(
     headers: &Headers,
     body: &[u8],
 ) -> Result<Option<TrackerUpdate>, ParseError> {
     let doc = json::parse_object(body)?;
     let event = json::req_str(&doc, "/webhookEvent")?;
-    if event != "jira:issue_updated" {
+    if event == ISSUE_DELETED {
+        return deleted(headers, &doc).map(Some);
+    }
+    if event != ISSUE_UPDATED {
         return Ok(None);
     }
     let state = json::str_at(&doc, "/issue/fields/status/statusCategory/key");
@@ -75,6 +92,31 @@ pub(super) fn tracker_update(
         changed_by: json::str_at(&doc, "/user/accountId").map(str::to_owned),
         changed_fields: changed_fields(&doc),
     }))
+}
+
+/// A deleted issue: nothing of its fields applies any more, and the change
+/// happened when the webhook fired, not when the issue was last edited.
+fn deleted(headers: &Headers, doc: &Value) -> Result<TrackerUpdate, ParseError> {
+    let issue_key = json::req_str(doc, "/issue/key")?;
+    let deleted_at = json::time_at(doc, "/timestamp")
+        .map_or_else(|| json::req_time(doc, "/issue/fields/updated"), Ok)?;
+    Ok(TrackerUpdate {
+        source: SourceKind::Jira,
+        delivery_id: delivery_id(headers).map(str::to_owned),
+        action: ISSUE_DELETED.to_owned(),
+        issue_key: issue_key.to_owned(),
+        issue_number: None,
+        repository: None,
+        url: browse_url(doc, issue_key),
+        state: None,
+        state_reason: None,
+        status: None,
+        assignees: Vec::new(),
+        due_date: None,
+        updated_at: deleted_at,
+        changed_by: json::str_at(doc, "/user/accountId").map(str::to_owned),
+        changed_fields: Vec::new(),
+    })
 }
 
 fn status(category: &str) -> Option<TrackerStatus> {
@@ -191,12 +233,65 @@ mod tests {
     }
 
     #[test]
-    fn other_jira_events_are_not_updates_and_parse_to_no_timeline_events() {
+    fn other_jira_events_are_not_updates_and_are_ignored_by_name() {
         let created = br#"{"webhookEvent": "jira:issue_created", "issue": {"key": "OPS-8"}}"#;
         assert_eq!(tracker_update(&headers(&[]), created), Ok(None));
         let delivery = parse(&headers(&[]), fixture!("jira/issue_updated.status.json")).unwrap();
         assert!(delivery.events.is_empty());
-        assert!(delivery.ignored_reason.is_some());
+        assert_eq!(
+            delivery.ignored_reason.as_deref(),
+            Some("Jira issue changes are tracker updates, not timeline events")
+        );
+        for event in [
+            "jira:issue_created",
+            "comment_created",
+            "worklog_deleted",
+            "sprint_started",
+            "jira:version_released",
+            "project_created",
+            "user_created",
+        ] {
+            let body = format!(r#"{{"webhookEvent": "{event}", "timestamp": 1565964144825}}"#);
+            let delivery = parse(&headers(&[]), body.as_bytes()).unwrap();
+            assert!(delivery.events.is_empty());
+            assert_eq!(
+                delivery.ignored_reason,
+                Some(format!(
+                    "Jira `{event}` events carry nothing for action items or timelines"
+                ))
+            );
+        }
+        let unnamed = parse(&headers(&[]), b"{}").unwrap();
+        assert_eq!(
+            unnamed.ignored_reason.as_deref(),
+            Some("the Jira delivery names no `webhookEvent`")
+        );
+    }
+
+    #[test]
+    fn a_deleted_issue_is_a_tracker_update_dated_when_jira_deleted_it() {
+        let body = include_bytes!("../../tests/fixtures/vendors/jira/issue_deleted.json");
+        let update = tracker_update(&headers(&[]), body).unwrap().unwrap();
+        assert_eq!(update.action, "jira:issue_deleted");
+        assert_eq!(update.issue_key, "BUG-15");
+        // The webhook's timestamp, not the issue's last edit (17:05:34).
+        assert_eq!(update.updated_at, at("2013-03-27T17:06:09.102Z"));
+        // Nothing of the deleted issue's fields is to be applied.
+        assert_eq!(update.status, None);
+        assert!(update.assignees.is_empty());
+        assert_eq!(update.due_date, None);
+        assert_eq!(
+            update.changed_by.as_deref(),
+            Some("99:27935d01-92a7-4687-8272-a9b8d3b2ae2e")
+        );
+        let delivery = parse(&headers(&[]), body).unwrap();
+        assert!(delivery.events.is_empty());
+        assert!(
+            delivery
+                .ignored_reason
+                .unwrap()
+                .contains("unlinks the action item")
+        );
     }
 
     #[test]

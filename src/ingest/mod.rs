@@ -243,6 +243,21 @@ pub fn parse_tracker_update(
     }
 }
 
+/// What one source event maps to: a timeline event, or why it gives none.
+enum Mapped {
+    Event(Box<NormalizedEvent>),
+    Ignored(String),
+}
+
+impl Mapped {
+    fn into_delivery(self, delivery_id: Option<&str>) -> Delivery {
+        match self {
+            Mapped::Event(event) => Delivery::with_events(delivery_id, vec![*event]),
+            Mapped::Ignored(reason) => Delivery::ignored(delivery_id, reason),
+        }
+    }
+}
+
 /// "Deploy master@f95f852 to production: <note>", shared by the deploy sources.
 fn deploy_title(
     reference: &str,

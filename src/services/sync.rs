@@ -435,6 +435,7 @@ impl SyncWorker {
                     due_date: Some(issue.due_date),
                     updated_at: issue.updated_at.unwrap_or_else(now),
                     changed_by: None,
+                    deleted: false,
                 };
                 if let tracker_updates::Applied::Changed(_) =
                     tracker_updates::apply(&self.db, &update, &Actor::system(RECONCILE)).await?

@@ -7,7 +7,7 @@
 //! the periodic reconcile does the same with what it re-reads.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{ActionItemStatus, TrackerKind, action_item, person, tracker};
+use entity::{ActionItemStatus, SyncState, TrackerKind, action_item, person, tracker};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
     TransactionTrait, prelude::*,
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     action_items,
     audit::{Action, Actor},
-    begin_write, now,
+    begin_write, now, outbox,
 };
 use crate::{error::ApiResult, trackers::Status};
 
@@ -38,6 +38,8 @@ pub struct TrackerUpdate {
     pub updated_at: DateTime<Utc>,
     /// The tracker user who made it, when the source says.
     pub changed_by: Option<String>,
+    /// The issue was deleted in the tracker: the item is unlinked from it.
+    pub deleted: bool,
 }
 
 impl TrackerUpdate {
@@ -50,7 +52,12 @@ impl TrackerUpdate {
             SourceKind::Github => (TrackerKind::Github, update.issue_number?.to_string()),
             _ => return None,
         };
-        let status = update.status.map(|s| match s {
+        // A deleted GitHub issue still reads `closed`: that is not the work done.
+        let deleted = match update.source {
+            SourceKind::Jira => update.action == "jira:issue_deleted",
+            _ => update.action == "deleted",
+        };
+        let status = update.status.filter(|_| !deleted).map(|s| match s {
             TrackerStatus::Open => Status::Open,
             TrackerStatus::InProgress => Status::InProgress,
             TrackerStatus::Done => Status::Done,
@@ -62,11 +69,13 @@ impl TrackerUpdate {
             issue_key,
             status,
             // Both payloads carry the whole issue: no assignee means unassigned.
-            assignee: Some(update.assignees.first().cloned()),
+            // A deleted issue's fields say nothing any more.
+            assignee: (!deleted).then(|| update.assignees.first().cloned()),
             // GitHub issues have no due date; Jira's payload carries the field.
-            due_date: (kind == TrackerKind::Jira).then_some(update.due_date),
+            due_date: (kind == TrackerKind::Jira && !deleted).then_some(update.due_date),
             updated_at: update.updated_at,
             changed_by: update.changed_by.clone(),
+            deleted,
         })
     }
 }
@@ -212,6 +221,9 @@ async fn apply_in(
     if update.changed_by.is_some() && update.changed_by == tracker.api_user {
         return Ok(Applied::Echo);
     }
+    if update.deleted {
+        return unlink(db, item, tracker.kind, update, actor).await;
+    }
     let mut snapshot = Snapshot::parse(item.synced_snapshot.as_deref());
     if snapshot.covers(update) {
         return Ok(Applied::Echo);
@@ -266,5 +278,49 @@ async fn apply_in(
     let saved = model.update(db).await?;
     action_items::record(db, actor, Action::Update, Some(&item), Some(&saved)).await?;
     tracing::info!(item = %saved.id, key = %update.issue_key, "applied a change made in the tracker");
+    Ok(Applied::Changed(Box::new(saved)))
+}
+
+/// The issue is gone from the tracker: the item keeps its work and its
+/// status, but no longer points at the issue, and says why. It is not
+/// re-created behind the user's back (someone deleted it on purpose);
+/// setting a tracker again creates a new issue. However old the deletion,
+/// it applies: the issue does not come back.
+async fn unlink(
+    db: &(impl ConnectionTrait + TransactionSession),
+    item: action_item::Model,
+    kind: TrackerKind,
+    update: &TrackerUpdate,
+    actor: &Actor,
+) -> ApiResult<Applied> {
+    let tracker = match kind {
+        TrackerKind::Jira => "Jira",
+        TrackerKind::Github => "GitHub",
+        TrackerKind::Gitlab => "GitLab",
+        TrackerKind::Linear => "Linear",
+    };
+    let issue = match &update.repo {
+        Some(repo) => format!("{repo}#{}", update.issue_key),
+        None => update.issue_key.clone(),
+    };
+    // GitHub does not say when an issue was deleted, so the reason names no time.
+    let reason = format!(
+        "the {tracker} issue {issue} was deleted in {tracker}; the item is no longer linked \
+         to a tracker (set a tracker again to create a new issue)"
+    );
+    outbox::discard(db, item.id).await?;
+    let mut model: action_item::ActiveModel = item.clone().into();
+    model.tracker_id = Set(None);
+    model.external_key = Set(None);
+    model.external_url = Set(None);
+    model.synced_snapshot = Set(None);
+    model.sync_state = Set(SyncState::NotSynced);
+    model.last_sync_error = Set(Some(reason.clone()));
+    model.last_sync_reason = Set(Some(reason));
+    model.version = Set(item.version + 1);
+    model.updated_at = Set(now());
+    let saved = model.update(db).await?;
+    action_items::record(db, actor, Action::Update, Some(&item), Some(&saved)).await?;
+    tracing::info!(item = %saved.id, key = %update.issue_key, "unlinked an item whose issue was deleted");
     Ok(Applied::Changed(Box::new(saved)))
 }

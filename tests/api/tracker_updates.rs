@@ -35,6 +35,7 @@ fn jira_change(key: &str, status: Status, at: DateTime<Utc>, by: &str) -> Tracke
         due_date: None,
         updated_at: at,
         changed_by: Some(by.into()),
+        deleted: false,
     }
 }
 
@@ -149,6 +150,7 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
         due_date: None,
         updated_at: Utc::now(),
         changed_by: Some("bob".into()),
+        deleted: false,
     };
     assert_eq!(
         tracker_updates::apply(&app.state.db, &still_open, &sync())
@@ -167,6 +169,7 @@ async fn a_github_issue_closed_as_not_planned_marks_the_item_wont_do() {
         due_date: None,
         updated_at: Utc::now(),
         changed_by: Some("bob".into()),
+        deleted: false,
     };
     let applied = tracker_updates::apply(&app.state.db, &closed, &sync())
         .await
