@@ -29,6 +29,7 @@ mod tracker_sync;
 mod tracker_updates;
 mod tracker_webhooks;
 mod trackers;
+mod vendor_alerting;
 mod webhook_fixtures;
 mod webhooks;
 
