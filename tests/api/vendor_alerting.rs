@@ -157,6 +157,7 @@ macro_rules! catalog {
 const INCIDENT_5: &str = "Q3B15VLMF3ASBD";
 const OPSGENIE_ALERT: &str = "052652ac-5d1c-464a-812a-7dd18bbfba8c";
 const UNIFIED_GROUP: &str = "{}/{test=\"true\"}:{}";
+const V8_GROUP: &str = "{alertname=\"TestAlert\", instance=\"Grafana\"}2022-08-31 05:54:04.52289368 +0000 UTC m=+42208.256292221";
 
 catalog! {
     pagerduty_reassigned_incident_is_an_escalation:
@@ -218,6 +219,15 @@ catalog! {
     grafana_legacy_paused_rule_is_ignored_with_a_reason:
         "grafana/legacy.paused.v7.json", [],
         Ignored("Grafana legacy alert state `paused` is not an alert change");
+    grafana_legacy_pending_rule_is_ignored_with_a_reason:
+        "grafana/legacy.pending.json", [],
+        Ignored("Grafana legacy alert state `pending` is not an alert change");
+    grafana_unified_v8_test_notification_resolves_at_ends_at:
+        "grafana/unified.v8.resolved.json", [],
+        Events(&[("alert.resolved", At("2022-08-31T10:30:00.52288431Z"), V8_GROUP)]);
+    grafana_unified_alert_without_labels_still_resolves:
+        "grafana/unified.no-labels.json", [],
+        Events(&[("alert.resolved", At("2022-08-31T10:30:00.52288431Z"), V8_GROUP)]);
     grafana_unified_mixed_group_gives_each_alert_its_own_time:
         "grafana/unified.v9.mixed.json", [],
         Events(&[
@@ -276,6 +286,9 @@ catalog! {
     sentry_issue_assigned_to_a_team_is_an_acknowledgement:
         "sentry/issue.assigned.team.json", [("Sentry-Hook-Resource", "issue")],
         Events(&[("alert.acknowledged", At("2020-04-30T05:54:15.092476Z"), "1638821441")]);
+    sentry_issue_assigned_to_a_person_is_an_acknowledgement:
+        "sentry/issue.assigned.user.json", [("Sentry-Hook-Resource", "issue")],
+        Events(&[("alert.acknowledged", At("2020-04-30T06:14:13.611851Z"), "1638844654")]);
     sentry_docs_event_alert_triggers_at_the_events_time:
         "sentry/event_alert.triggered.docs.json", [("Sentry-Hook-Resource", "event_alert")],
         Events(&[("alert.triggered", At("2019-08-19T21:06:17.677000Z"), "1117540176")]);
