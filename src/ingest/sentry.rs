@@ -167,7 +167,9 @@ fn sentry_event(
         .or_else(|| json::str_at(event, "/culprit"))
         .unwrap_or("Sentry event");
     let service = match mapping.service_field {
-        Some(_) => json::service_at(doc, mapping, ""),
+        // The mapping names a pointer into the whole body.
+        Some(_) => json::service_at(doc, mapping, at),
+        // Events name their project by number only; its slug is in the API url.
         None => json::str_at(event, "/url").and_then(project_slug),
     };
     Ok(NormalizedEvent {
