@@ -3,7 +3,8 @@
 //! - unified alerting (Grafana 8+, `version` "1"): the Alertmanager shape
 //!   plus `dashboardURL`, `panelURL`, `values` and `valueString`;
 //! - legacy dashboard alerting (Grafana 4 to 10): one rule per body with
-//!   `ruleName`, `ruleId`, `state`, `evalMatches` and no time of its own;
+//!   `ruleName`, `ruleId`, `state`, `evalMatches` and no time of its own
+//!   (its `tags` stand for labels: severity and service);
 //! - a custom payload template: read when it still holds one of the shapes
 //!   above (a top-level array of them, or of alerts); anything else is for
 //!   the integration's mapping rules.

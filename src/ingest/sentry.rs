@@ -11,6 +11,9 @@
 //!
 //! Times are the body's own; `Sentry-Hook-Timestamp` is when the hook was
 //! sent, so it is never the event's time, and keys never depend on it.
+//! Without a service mapping the service is the project's slug: the issue's
+//! `project.slug`, the slug in an event's API `url`, a metric alert's first
+//! `projects` entry.
 
 use serde_json::Value;
 
