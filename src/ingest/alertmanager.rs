@@ -4,6 +4,9 @@
 //! One event per alert in `alerts[]`: firing at `startsAt`, resolved at
 //! `endsAt`. A firing alert's `endsAt` is Alertmanager's guess at expiry and
 //! moves with every re-notification, so it is never used for firing alerts.
+//! Older versions send no per-alert `status` (the group's then holds for
+//! every alert) and no `fingerprint` (computed from the labels as
+//! Alertmanager does); `endsAt` of Go's zero time means unset.
 
 use serde_json::{Map, Value};
 
@@ -30,41 +33,55 @@ pub(super) fn alert_events(
         .get("alerts")
         .and_then(Value::as_array)
         .ok_or_else(|| json::missing("/alerts"))?;
-    let group_key = json::str_at(doc, "/groupKey");
+    let group = Group {
+        key: json::id_at(doc, "/groupKey"),
+        status: json::str_at(doc, "/status"),
+    };
     alerts
         .iter()
         .enumerate()
-        .map(|(index, alert)| alert_event(alert, index, group_key, mapping, link_pointers))
+        .map(|(index, alert)| alert_event(alert, index, &group, mapping, link_pointers))
         .collect()
+}
+
+/// What the group says for all its alerts.
+struct Group<'a> {
+    key: Option<String>,
+    status: Option<&'a str>,
 }
 
 fn alert_event(
     alert: &Value,
     index: usize,
-    group_key: Option<&str>,
+    group: &Group<'_>,
     mapping: &FieldMapping,
     link_pointers: &[&str],
 ) -> Result<NormalizedEvent, ParseError> {
-    let at = |field: &str| format!("/alerts/{index}/{field}");
     let empty = Map::new();
     let labels = alert
         .get("labels")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let status = json::str_at(alert, "/status").ok_or_else(|| json::missing(&at("status")))?;
+    let status = json::str_at(alert, "/status")
+        .or(group.status)
+        .ok_or_else(|| json::missing(&format!("/alerts/{index}/status")))?;
     let (kind, time_field) = match status {
-        "firing" => (EventKind::AlertTriggered, "startsAt"),
-        "resolved" => (EventKind::AlertResolved, "endsAt"),
-        _ => return Err(json::missing(&at("status"))),
+        "firing" => (EventKind::AlertTriggered, "/startsAt"),
+        "resolved" => (EventKind::AlertResolved, "/endsAt"),
+        _ => return Err(json::missing(&format!("/alerts/{index}/status"))),
     };
-    let time_text = json::str_at(alert, &format!("/{time_field}"))
-        .ok_or_else(|| json::missing(&at(time_field)))?;
-    let occurred_at = json::parse_time(time_text).ok_or_else(|| json::missing(&at(time_field)))?;
+    let occurred_at = json::time_at(alert, time_field);
+    // The sent text keeps keys stable whatever the offset; a resolved alert
+    // with no end is keyed by the start of the episode it ends.
+    let stamp = match (occurred_at, json::str_at(alert, time_field)) {
+        (Some(_), Some(text)) => text.to_owned(),
+        _ => format!("since:{}", json::str_at(alert, "/startsAt").unwrap_or("")),
+    };
     let fingerprint = json::str_at(alert, "/fingerprint")
         .map(str::to_owned)
         .unwrap_or_else(|| fingerprint(labels));
     Ok(NormalizedEvent {
-        occurred_at: Some(occurred_at),
+        occurred_at,
         kind,
         title: title(labels, alert),
         service: service(labels, mapping),
@@ -76,21 +93,21 @@ fn alert_event(
             .find_map(|pointer| json::str_at(alert, pointer))
             .map(str::to_owned),
         actor: None,
-        correlation_key: group_key.map(str::to_owned),
-        dedupe_key: format!("{fingerprint}:{status}:{time_text}"),
+        correlation_key: group.key.clone(),
+        dedupe_key: format!("{fingerprint}:{status}:{stamp}"),
         external_id: Some(fingerprint),
         raw_event_type: status.to_owned(),
     })
 }
 
-fn label<'a>(labels: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+pub(super) fn label<'a>(labels: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     labels
         .get(name)
         .and_then(Value::as_str)
         .filter(|value| !value.trim().is_empty())
 }
 
-fn service(labels: &Map<String, Value>, mapping: &FieldMapping) -> Option<String> {
+pub(super) fn service(labels: &Map<String, Value>, mapping: &FieldMapping) -> Option<String> {
     let found = match mapping.service_field.as_deref() {
         Some(name) => label(labels, name),
         None => DEFAULT_SERVICE_LABELS
@@ -262,14 +279,83 @@ mod tests {
     }
 
     #[test]
-    fn alerts_without_status_or_times_are_named_in_the_error() {
+    fn a_body_without_alerts_or_any_status_is_named_in_the_error() {
         let no_alerts = parse(br#"{"status": "firing"}"#, &default_mapping()).unwrap_err();
         assert_eq!(no_alerts, json::missing("/alerts"));
-        let no_start = br#"{"alerts": [{"status": "firing", "labels": {}}]}"#;
+        let no_status = br#"{"alerts": [{"labels": {}, "startsAt": "2020-02-06T00:17:58Z"}]}"#;
         assert_eq!(
-            parse(no_start, &default_mapping()).unwrap_err(),
-            json::missing("/alerts/0/startsAt")
+            parse(no_status, &default_mapping()).unwrap_err(),
+            json::missing("/alerts/0/status")
         );
+    }
+
+    /// Alertmanager before per-alert statuses (the shape of 0.18's bodies
+    /// quoted in prometheus/alertmanager#1423): the group's status holds.
+    const OLD_GROUP: &[u8] = br#"{"receiver": "telegram", "status": "firing", "version": "4",
+        "groupKey": "{}:{alertname=\"HardwareError_ServiceDown\"}",
+        "alerts": [{"labels": {"alertname": "HardwareError_ServiceDown", "job": "prometheus",
+            "severity": "emergency"},
+          "annotations": {"summary": "Service apis.service of instance 127.0.0.1:9099 down"},
+          "startsAt": "2019-07-26T06:54:59.752369975Z", "endsAt": "0001-01-01T00:00:00Z"}]}"#;
+
+    #[test]
+    fn alerts_without_their_own_status_take_the_groups() {
+        let event = only_event(parse(OLD_GROUP, &default_mapping()).unwrap());
+        assert_eq!(event.kind, EventKind::AlertTriggered);
+        assert_eq!(
+            event.occurred_at,
+            Some(at("2019-07-26T06:54:59.752369975Z"))
+        );
+        assert_eq!(event.service.as_deref(), Some("prometheus"));
+        assert_eq!(event.severity, Some(Severity::Critical));
+        let resolved = String::from_utf8(OLD_GROUP.to_vec()).unwrap().replacen(
+            "\"firing\"",
+            "\"resolved\"",
+            1,
+        );
+        let event = only_event(parse(resolved.as_bytes(), &default_mapping()).unwrap());
+        assert_eq!(event.kind, EventKind::AlertResolved);
+    }
+
+    #[test]
+    fn a_resolved_alert_with_an_unset_end_has_no_time_and_a_key_of_its_episode() {
+        let body = br#"{"status": "resolved", "alerts": [{"status": "resolved",
+            "labels": {"alertname": "Fire"}, "startsAt": "2020-02-06T00:17:58Z",
+            "endsAt": "0001-01-01T00:00:00Z"}]}"#;
+        let event = only_event(parse(body, &default_mapping()).unwrap());
+        assert_eq!(event.kind, EventKind::AlertResolved);
+        assert_eq!(event.occurred_at, None);
+        let again = only_event(parse(body, &default_mapping()).unwrap());
+        assert_eq!(event.dedupe_key, again.dedupe_key);
+        assert!(
+            event
+                .dedupe_key
+                .ends_with(":resolved:since:2020-02-06T00:17:58Z")
+        );
+    }
+
+    #[test]
+    fn times_with_offsets_are_read_in_utc_and_a_missing_start_is_no_time() {
+        // Alertmanager 0.8 as quoted in alerta/alerta#374: a local offset.
+        let body = br#"{"status": "firing", "alerts": [
+            {"status": "firing", "labels": {"alertname": "thing_dead"},
+             "startsAt": "2017-08-03T15:17:37.804-04:00", "endsAt": "0001-01-01T00:00:00Z"},
+            {"status": "firing", "labels": {"alertname": "thing_dead", "n": "2"}}]}"#;
+        let delivery = parse(body, &default_mapping()).unwrap();
+        assert_eq!(
+            delivery.events[0].occurred_at,
+            Some(at("2017-08-03T19:17:37.804Z"))
+        );
+        assert_eq!(delivery.events[1].occurred_at, None);
+        assert_eq!(delivery.events[0].correlation_key, None);
+    }
+
+    #[test]
+    fn a_numeric_group_key_is_kept_as_text() {
+        let body = br#"{"status": "firing", "groupKey": 666, "alerts": [{"status": "firing",
+            "labels": {"alertname": "x"}, "startsAt": "2019-03-14T17:05:37.903Z"}]}"#;
+        let event = only_event(parse(body, &default_mapping()).unwrap());
+        assert_eq!(event.correlation_key.as_deref(), Some("666"));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! `id`, `body`, ...) plus the fields a custom template would add from
 //! Datadog's variables: `alert_transition` ($ALERT_TRANSITION), `alert_type`
 //! ($ALERT_TYPE), `priority` ($PRIORITY), `alert_cycle_key`
-//! ($ALERT_CYCLE_KEY), `aggregate` ($AGGREG_KEY), `tags` ($TAGS), `link` ($LINK).
+//! ($ALERT_CYCLE_KEY), `aggregate` ($AGGREG_KEY), `alert_id` ($ALERT_ID),
+//! `alert_title` ($ALERT_TITLE), `tags` ($TAGS), `link` ($LINK). A custom
+//! template that names a transition is read; one that does not is left to
+//! the integration's mapping rules (answered with the reason, not an error).
 
 use serde_json::Value;
 
@@ -12,7 +15,10 @@ use super::{Delivery, EventKind, FieldMapping, NormalizedEvent, Severity};
 
 pub(super) fn parse(body: &[u8], mapping: &FieldMapping) -> Result<Delivery, ParseError> {
     let doc = json::parse_object(body)?;
-    let raw_title = json::req_str(&doc, "/title")?;
+    let raw_title = ["/title", "/alert_title", "/event_title"]
+        .iter()
+        .find_map(|pointer| json::str_at(&doc, pointer))
+        .unwrap_or("");
     let (prefixes, title) = split_title(raw_title);
     let transition = json::str_at(&doc, "/alert_transition").or_else(|| {
         prefixes
@@ -32,27 +38,34 @@ pub(super) fn parse(body: &[u8], mapping: &FieldMapping) -> Result<Delivery, Par
             format!("Datadog transition `{transition}` is not an alert change"),
         ));
     };
-    let id = json::req_id(&doc, "/id")?;
-    let occurred_at =
-        json::time_at(&doc, "/date").map_or_else(|| json::req_time(&doc, "/last_updated"), Ok)?;
+    let id = json::id_at(&doc, "/id");
+    // $DATE is when the event happened; $LAST_UPDATED when it last changed.
+    let occurred_at = json::time_at(&doc, "/date").or_else(|| json::time_at(&doc, "/last_updated"));
     let link = json::str_at(&doc, "/link")
         .map(str::to_owned)
         .or_else(|| json::str_at(&doc, "/body").and_then(first_link));
     let correlation_key = ["/alert_cycle_key", "/aggregate"]
         .iter()
         .find_map(|pointer| json::str_at(&doc, pointer).map(str::to_owned))
+        .or_else(|| json::id_at(&doc, "/alert_id"))
         .or_else(|| link.as_deref().and_then(monitor_id));
     let event = NormalizedEvent {
-        occurred_at: Some(occurred_at),
+        occurred_at,
         kind,
-        title: title.to_owned(),
+        title: if title.is_empty() {
+            format!("Datadog monitor {transition}")
+        } else {
+            title.to_owned()
+        },
         service: service(&doc, mapping),
         severity: severity(&doc, &prefixes, transition),
         link,
         actor: None,
         correlation_key,
-        dedupe_key: id.clone(),
-        external_id: Some(id),
+        dedupe_key: id
+            .clone()
+            .unwrap_or_else(|| format!("body:{}", json::body_digest(body))),
+        external_id: id,
         raw_event_type: json::str_at(&doc, "/event_type")
             .unwrap_or("datadog")
             .to_owned(),
@@ -188,6 +201,38 @@ mod tests {
         assert_eq!(event.correlation_key.as_deref(), Some("cycle-42"));
         let by_env = only_event(parse(body, &service_mapping("env")).unwrap());
         assert_eq!(by_env.service.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn a_custom_template_with_only_a_transition_and_an_epoch_is_read() {
+        let body = br#"{"alert_transition": "Triggered", "alert_title": "[P1] Checkout 5xx",
+            "alert_id": 18692904, "date": 1591216985.5, "tags": ["service:checkout"]}"#;
+        let event = only_event(parse(body, &default_mapping()).unwrap());
+        assert_eq!(event.kind, EventKind::AlertTriggered);
+        assert_eq!(event.title, "Checkout 5xx");
+        assert_eq!(event.occurred_at, Some(at("2020-06-03T20:43:05.500Z")));
+        assert_eq!(event.severity, Some(Severity::Critical));
+        assert_eq!(event.service.as_deref(), Some("checkout"));
+        assert_eq!(event.correlation_key.as_deref(), Some("18692904"));
+        assert_eq!(event.external_id, None);
+        let again = only_event(parse(body, &default_mapping()).unwrap());
+        assert_eq!(again.dedupe_key, event.dedupe_key);
+        let bare = br#"{"alert_transition": "Recovered"}"#;
+        let event = only_event(parse(bare, &default_mapping()).unwrap());
+        assert_eq!(event.kind, EventKind::AlertResolved);
+        assert_eq!(event.occurred_at, None);
+        assert_eq!(event.title, "Datadog monitor Recovered");
+    }
+
+    #[test]
+    fn a_custom_template_with_nothing_to_read_is_left_to_mapping_rules() {
+        let body = br#"{"text": "CPU is high on web-1", "when": "now"}"#;
+        let delivery = parse(body, &default_mapping()).unwrap();
+        assert!(delivery.events.is_empty());
+        assert_eq!(
+            delivery.ignored_reason.as_deref(),
+            Some("the Datadog notification names no alert transition")
+        );
     }
 
     #[test]

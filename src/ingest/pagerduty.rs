@@ -1,4 +1,6 @@
-//! PagerDuty V3 webhooks: `{"event": {...}}`, one event per delivery.
+//! PagerDuty V3 webhooks: `{"event": {...}}`, one event per delivery. Every
+//! `incident.*` type becomes an event; `service.*` and other resources are
+//! answered with the reason they are not.
 //!
 //! Events API v2 bodies (`routing_key`, `event_action`) are what tools send
 //! *to* PagerDuty, not what PagerDuty sends; they are refused with a message
@@ -52,80 +54,121 @@ pub(super) fn parse(
             format!("PagerDuty `{event_type}` events are not incident events"),
         ));
     };
+    let incident = incident_id(&doc);
     let event = NormalizedEvent {
-        occurred_at: Some(json::req_time(&doc, "/event/occurred_at")?),
+        occurred_at: json::time_at(&doc, "/event/occurred_at"),
         kind,
-        title: title(&doc, event_type)?,
+        title: title(&doc, event_type),
         service: json::service_at(&doc, mapping, "/event/data/service/summary"),
         severity: severity(&doc),
         link: json::str_at(&doc, "/event/data/html_url")
+            .filter(|_| is_incident(&doc))
             .or_else(|| json::str_at(&doc, "/event/data/incident/html_url"))
             .map(str::to_owned),
         actor: json::str_at(&doc, "/event/agent/summary").map(str::to_owned),
-        correlation_key: Some(incident_id(&doc)?.to_owned()),
-        dedupe_key: json::req_str(&doc, "/event/id")?.to_owned(),
-        external_id: json::str_at(&doc, "/event/data/id").map(str::to_owned),
+        correlation_key: incident.map(str::to_owned),
+        dedupe_key: match json::id_at(&doc, "/event/id") {
+            Some(id) => id,
+            None => format!("{event_type}:{}", json::body_digest(body)),
+        },
+        external_id: incident
+            .or_else(|| json::str_at(&doc, "/event/data/id"))
+            .map(str::to_owned),
         raw_event_type: event_type.to_owned(),
     };
     Ok(Delivery::with_events(delivery_id, vec![event]))
 }
 
-/// Incident state changes map to their alert kinds; every other incident
-/// event (notes, priority, responders, status updates...) is an annotation.
+/// Incident state changes map to their alert kinds; handing the incident to
+/// other responders (escalated, delegated to another policy, reassigned to
+/// another user) is an escalation; every other incident event (notes,
+/// priority, responders, status updates, workflows, custom fields...) is an
+/// annotation. `service.*` and anything else are not about an incident.
 fn event_kind(event_type: &str) -> Option<EventKind> {
     let kind = match event_type.strip_prefix("incident.")? {
         "triggered" | "reopened" => EventKind::AlertTriggered,
         "acknowledged" => EventKind::AlertAcknowledged,
         "resolved" => EventKind::AlertResolved,
-        "escalated" | "delegated" => EventKind::AlertEscalated,
+        "escalated" | "delegated" | "reassigned" => EventKind::AlertEscalated,
         _ => EventKind::AlertAnnotated,
     };
     Some(kind)
 }
 
-/// Incident events carry the incident as `data`; note and status-update
-/// events carry a reference to it as `data.incident`.
+/// Incident events carry the incident as `data`; the others (notes, status
+/// updates, responders, workflows, ...) carry a reference to it as
+/// `data.incident`.
 fn is_incident(doc: &Value) -> bool {
     json::str_at(doc, "/event/data/type") == Some("incident")
 }
 
-fn incident_id(doc: &Value) -> Result<&str, ParseError> {
+fn incident_id(doc: &Value) -> Option<&str> {
     if is_incident(doc) {
-        json::req_str(doc, "/event/data/id")
+        json::str_at(doc, "/event/data/id")
     } else {
-        json::req_str(doc, "/event/data/incident/id")
+        json::str_at(doc, "/event/data/incident/id")
     }
 }
 
-fn title(doc: &Value, event_type: &str) -> Result<String, ParseError> {
+fn title(doc: &Value, event_type: &str) -> String {
+    let data = |field: &str| json::str_at(doc, &format!("/event/data/{field}"));
     let incident = if is_incident(doc) {
-        json::req_str(doc, "/event/data/title")?
+        data("title")
     } else {
-        json::req_str(doc, "/event/data/incident/summary")?
+        data("incident/summary")
+    }
+    .unwrap_or("PagerDuty incident");
+    let with = |label: &str, detail: Option<&str>| match detail {
+        Some(detail) => format!("{label} {detail}: {incident}"),
+        None => format!("{label}: {incident}"),
     };
-    let title = match event_type {
+    match event_type {
         "incident.triggered"
         | "incident.acknowledged"
         | "incident.resolved"
         | "incident.escalated" => incident.to_owned(),
-        "incident.annotated" => match json::str_at(doc, "/event/data/content") {
+        "incident.annotated" => match data("content") {
             Some(note) => format!("Note on {incident}: {note}"),
             None => format!("Note on {incident}"),
         },
-        "incident.status_update_published" => match json::str_at(doc, "/event/data/message") {
+        "incident.status_update_published" => match data("message") {
             Some(message) => format!("Status update on {incident}: {message}"),
             None => format!("Status update on {incident}"),
         },
-        "incident.priority_updated" => match json::str_at(doc, "/event/data/priority/summary") {
+        "incident.priority_updated" => match data("priority/summary") {
             Some(priority) => format!("Priority set to {priority}: {incident}"),
             None => format!("Priority cleared: {incident}"),
         },
+        "incident.reassigned" => with("Reassigned to", assignees(doc).as_deref()),
+        "incident.delegated" => with("Delegated to", data("escalation_policy/summary")),
+        "incident.responder.added" => with("Responder requested:", data("user/summary")),
+        "incident.responder.replied" => with("Responder replied:", data("user/summary")),
+        "incident.conference_bridge.updated" => {
+            with("Conference bridge set to", data("conference_url"))
+        }
+        "incident.workflow.started" | "incident.workflow.completed" => {
+            let verb = event_type.rsplit('.').next().unwrap_or("ran");
+            match data("incident_workflow/summary") {
+                Some(workflow) => format!("Workflow {workflow} {verb}: {incident}"),
+                None => format!("Workflow {verb}: {incident}"),
+            }
+        }
         other => format!(
             "{}: {incident}",
             sentence_case(other.trim_start_matches("incident."))
         ),
-    };
-    Ok(title)
+    }
+}
+
+/// "Ana, Ben": who an incident is assigned to now.
+fn assignees(doc: &Value) -> Option<String> {
+    let names: Vec<&str> = doc
+        .pointer("/event/data/assignees")?
+        .as_array()?
+        .iter()
+        .filter_map(|assignee| json::str_at(assignee, "/summary"))
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// "responder.added" -> "Responder added".
@@ -147,8 +190,124 @@ fn severity(doc: &Value) -> Option<Severity> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{at, default_mapping, headers, hmac_hex, now, only_event};
+    use super::super::testing::{
+        at, default_mapping, headers, hmac_hex, now, only_event, vendor_fixture,
+    };
     use super::*;
+
+    #[test]
+    fn reassigned_incident_is_an_escalation_naming_the_new_assignee() {
+        let event = parse_fixture(vendor_fixture!("pagerduty/v3.incident.reassigned.json"));
+        assert_eq!(event.kind, EventKind::AlertEscalated);
+        assert_eq!(event.occurred_at, Some(at("2021-06-04T10:17:54.838Z")));
+        assert_eq!(event.title, "Reassigned to Test User: Test Incident");
+        assert_eq!(event.correlation_key.as_deref(), Some("PIQUG8X"));
+        assert_eq!(event.service.as_deref(), Some("pig208"));
+        assert_eq!(event.severity, Some(Severity::High));
+    }
+
+    #[test]
+    fn delegated_and_reopened_incidents_escalate_and_trigger() {
+        let delegated = parse_fixture(vendor_fixture!("pagerduty/v3.incident.delegated.json"));
+        assert_eq!(delegated.kind, EventKind::AlertEscalated);
+        assert_eq!(
+            delegated.title,
+            "Delegated to APIs-ep: Critical: Checkout API High Latency"
+        );
+        assert_eq!(delegated.severity, Some(Severity::Critical));
+        let reopened = parse_fixture(vendor_fixture!("pagerduty/v3.incident.reopened.json"));
+        assert_eq!(reopened.kind, EventKind::AlertTriggered);
+        assert_eq!(reopened.occurred_at, Some(at("2026-04-01T02:15:02.274Z")));
+        assert_eq!(reopened.title, "Reopened: Test Incident 2");
+        assert_eq!(reopened.severity, Some(Severity::Medium));
+    }
+
+    #[test]
+    fn responder_conference_and_workflow_events_annotate_their_incident() {
+        let cases = [
+            (
+                vendor_fixture!("pagerduty/v3.incident.responder.added.json"),
+                "Responder requested: Harsh Santwani: Critical: Checkout API High Latency",
+            ),
+            (
+                vendor_fixture!("pagerduty/v3.incident.responder.replied.json"),
+                "Responder replied: Harsh Santwani: Critical: Checkout API High Latency",
+            ),
+            (
+                vendor_fixture!("pagerduty/v3.incident.conference_bridge.updated.json"),
+                "Conference bridge set to https://example.com/123-456-789: \
+                 Critical: Checkout API High Latency",
+            ),
+            (
+                vendor_fixture!("pagerduty/v3.incident.workflow.started.json"),
+                "Workflow Incident WorkFlow started: Critical: Checkout API High Latency",
+            ),
+            (
+                vendor_fixture!("pagerduty/v3.incident.workflow.completed.json"),
+                "Workflow Incident WorkFlow completed: Critical: Checkout API High Latency",
+            ),
+        ];
+        for (body, title) in cases {
+            let event = parse_fixture(body);
+            assert_eq!(event.kind, EventKind::AlertAnnotated, "{title}");
+            assert_eq!(event.title, title);
+            assert_eq!(event.correlation_key.as_deref(), Some("Q3B15VLMF3ASBD"));
+            assert_eq!(
+                event.link.as_deref(),
+                Some("https://harsh0303.pagerduty.com/incidents/Q3B15VLMF3ASBD")
+            );
+        }
+    }
+
+    #[test]
+    fn service_events_are_answered_with_a_reason() {
+        for (body, event_type) in [
+            (
+                vendor_fixture!("pagerduty/v3.service.created.json"),
+                "service.created",
+            ),
+            (
+                vendor_fixture!("pagerduty/docs.service.updated.json"),
+                "service.updated",
+            ),
+            (
+                vendor_fixture!("pagerduty/v3.service.deleted.json"),
+                "service.deleted",
+            ),
+        ] {
+            let delivery = parse(&headers(&[]), body, &default_mapping()).unwrap();
+            assert!(delivery.events.is_empty());
+            assert_eq!(
+                delivery.ignored_reason,
+                Some(format!(
+                    "PagerDuty `{event_type}` events are not incident events"
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn an_incident_event_of_an_unknown_data_type_still_annotates() {
+        let body =
+            br#"{"event": {"id": "01X", "event_type": "incident.custom_field_values.updated",
+            "resource_type": "incident", "occurred_at": "2023-05-01T10:00:00+0000",
+            "data": {"type": "incident_field_values",
+                "incident": {"id": "PGR0VU2", "summary": "A little bump in the road"}}}}"#;
+        let event = parse_fixture(body);
+        assert_eq!(event.kind, EventKind::AlertAnnotated);
+        assert_eq!(event.occurred_at, Some(at("2023-05-01T10:00:00Z")));
+        assert_eq!(
+            event.title,
+            "Custom field values updated: A little bump in the road"
+        );
+        assert_eq!(event.correlation_key.as_deref(), Some("PGR0VU2"));
+        let bare = br#"{"event": {"event_type": "incident.something_new", "data": {}}}"#;
+        let event = parse_fixture(bare);
+        assert_eq!(event.occurred_at, None);
+        assert_eq!(event.title, "Something new: PagerDuty incident");
+        assert_eq!(event.correlation_key, None);
+        assert_eq!(event.dedupe_key, parse_fixture(bare).dedupe_key);
+    }
 
     fn parse_fixture(body: &[u8]) -> NormalizedEvent {
         let with_id = headers(&[("X-Webhook-Id", "6ef2a3c2-0000-4000-8000-1c5b4fd3c6a1")]);
@@ -308,13 +467,27 @@ mod tests {
             ("incident.unacknowledged", EventKind::AlertAnnotated),
             ("incident.reopened", EventKind::AlertTriggered),
             ("incident.delegated", EventKind::AlertEscalated),
-            ("incident.reassigned", EventKind::AlertAnnotated),
+            ("incident.reassigned", EventKind::AlertEscalated),
             ("incident.responder.added", EventKind::AlertAnnotated),
+            ("incident.responder.replied", EventKind::AlertAnnotated),
+            (
+                "incident.conference_bridge.updated",
+                EventKind::AlertAnnotated,
+            ),
+            (
+                "incident.custom_field_values.updated",
+                EventKind::AlertAnnotated,
+            ),
+            ("incident.workflow.started", EventKind::AlertAnnotated),
+            ("incident.workflow.completed", EventKind::AlertAnnotated),
+            ("incident.service_updated", EventKind::AlertAnnotated),
         ];
         for (event_type, kind) in kinds {
             assert_eq!(event_kind(event_type), Some(kind), "{event_type}");
         }
-        assert_eq!(event_kind("service.updated"), None);
+        for not_incident in ["service.created", "service.updated", "service.deleted"] {
+            assert_eq!(event_kind(not_incident), None, "{not_incident}");
+        }
         assert_eq!(sentence_case("responder.added"), "Responder added");
     }
 

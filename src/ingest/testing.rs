@@ -1,5 +1,13 @@
 //! Helpers shared by the sources' tests.
 
+/// A vendor catalog example's bytes, by its path under `tests/fixtures/vendors/`.
+macro_rules! vendor_fixture {
+    ($path:literal) => {
+        include_bytes!(concat!("../../tests/fixtures/vendors/", $path)).as_slice()
+    };
+}
+pub(super) use vendor_fixture;
+
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -30,6 +30,7 @@ mod tracker_sync;
 mod tracker_updates;
 mod tracker_webhooks;
 mod trackers;
+mod vendor_alerting;
 mod vendor_devtools;
 mod webhook_fixtures;
 mod webhooks;
