@@ -89,6 +89,16 @@ impl SourceKind {
         SourceKind::Generic,
     ];
 
+    /// Kinds whose senders let users write the body themselves (custom
+    /// payload templates): a body their parser finds nothing in may still be
+    /// read by mapping rules.
+    fn has_custom_templates(self) -> bool {
+        matches!(
+            self,
+            SourceKind::Generic | SourceKind::Datadog | SourceKind::Grafana
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Pagerduty => "pagerduty",
@@ -196,10 +206,18 @@ pub fn parse(
     let doc: serde_json::Value =
         serde_json::from_slice(body).map_err(|err| ParseError::NotJson(err.to_string()))?;
     match parsed {
-        Ok(mut delivery) => {
+        Ok(mut delivery) if !delivery.events.is_empty() || !kind.has_custom_templates() => {
             rules.override_events(&mut delivery.events, &doc)?;
             Ok(delivery)
         }
+        // A custom template the parser found nothing in: the rules say where it is.
+        Ok(ignored) => match rules.events(&doc) {
+            Ok(events) => Ok(Delivery::with_events(
+                ignored.delivery_id.as_deref(),
+                events,
+            )),
+            Err(_) => Ok(ignored),
+        },
         Err(by_kind) => match rules.events(&doc) {
             Ok(events) => Ok(Delivery::with_events(None, events)),
             Err(by_rules) => Err(ParseError::WrongShape(format!(
@@ -398,6 +416,45 @@ mod tests {
             VerifyError::Expired.to_string(),
             "the signature's timestamp is outside the allowed window"
         );
+    }
+
+    fn title_rules() -> FieldMapping {
+        FieldMapping {
+            rules: Some(serde_json::from_value(serde_json::json!({"title": "msg"})).unwrap()),
+            ..FieldMapping::default()
+        }
+    }
+
+    #[test]
+    fn rules_read_a_custom_template_its_parser_finds_nothing_in() {
+        // A Datadog custom payload that names no transition.
+        let body = br#"{"msg": "Queue depth above 10k", "host": "worker-3"}"#;
+        let plain = parse(
+            SourceKind::Datadog,
+            &Headers::default(),
+            body,
+            &FieldMapping::default(),
+        );
+        assert!(plain.unwrap().events.is_empty());
+        let mapped = parse(
+            SourceKind::Datadog,
+            &Headers::default(),
+            body,
+            &title_rules(),
+        )
+        .unwrap();
+        assert_eq!(mapped.events.len(), 1);
+        assert_eq!(mapped.events[0].title, "Queue depth above 10k");
+        assert_eq!(mapped.events[0].occurred_at, None);
+    }
+
+    #[test]
+    fn rules_do_not_turn_what_a_tool_sends_about_other_things_into_events() {
+        let push = br#"{"msg": "x", "ref": "refs/heads/main"}"#;
+        let headers = testing::headers(&[("X-GitHub-Event", "push")]);
+        let delivery = parse(SourceKind::Github, &headers, push, &title_rules()).unwrap();
+        assert!(delivery.events.is_empty());
+        assert!(delivery.ignored_reason.is_some());
     }
 
     #[test]

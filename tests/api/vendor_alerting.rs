@@ -109,10 +109,13 @@ async fn check(file: &str, extra: &[(&'static str, &'static str)], outcome: Outc
         assert!(!event["title"].as_str().unwrap().is_empty(), "{file}");
         let want_time = match when {
             // Storage keeps microseconds.
-            At(text) => time(text).trunc_subsecs(6),
+            At(text) => {
+                assert_eq!(event["time_source"], "source", "{file}: {event}");
+                time(text).trunc_subsecs(6)
+            }
             Arrival => {
-                let lag = (occurred - received).num_milliseconds().abs();
-                assert!(lag < 1000, "{file}: {event} should take its arrival time");
+                assert_eq!(event["time_source"], "arrival", "{file}: {event}");
+                assert_eq!(occurred, received, "{file}: {event} takes its arrival time");
                 occurred
             }
         };

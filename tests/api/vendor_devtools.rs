@@ -99,10 +99,14 @@ async fn check(case: Case) {
                     "{file}: {event}"
                 );
                 match at {
-                    Some(at) => assert_eq!(event["occurred_at"], *at, "{file}: {event}"),
+                    Some(at) => {
+                        assert_eq!(event["occurred_at"], *at, "{file}: {event}");
+                        assert_eq!(event["time_source"], "source", "{file}: {event}");
+                    }
                     None => {
                         let arrived = time(&event["occurred_at"]);
                         assert!(before <= arrived && arrived <= after, "{file}: {event}");
+                        assert_eq!(event["time_source"], "arrival", "{file}: {event}");
                     }
                 }
             }
