@@ -11,6 +11,8 @@
 #
 #   bench/webhooks.sh                 # both backends
 #   BACKENDS=postgres bench/webhooks.sh
+#   BENCH_BIN=/tmp/hindsight-before bench/webhooks.sh   # a binary built elsewhere
+#                                     # (an earlier commit), to compare in one run
 #
 # Settings: BENCH_PG_ADMIN (postgres://postgres@127.0.0.1:5432/postgres),
 # DURATION (10s), CONNECTIONS (64), THREADS (2), RATE (2000), RATE_CONNECTIONS (100).
@@ -30,7 +32,12 @@ command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null || sudo apt-get
 for tool in curl jq psql sqlite3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
 done
-cargo build --release --quiet
+if [[ -n "${BENCH_BIN:-}" ]]; then
+  BIN=$BENCH_BIN
+else
+  cargo build --release --quiet
+  BIN=./target/release/hindsight
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -80,10 +87,10 @@ for backend in $BACKENDS; do
     sqlite) export DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" ;;
   esac
   export HINDSIGHT_DATABASE_URL="$DATABASE_URL"
-  ./target/release/hindsight serve >"$WORK/server.log" 2>&1 &
+  "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
-  TOKEN=$(./target/release/hindsight token --role admin --sub bench@example.com --ttl 1h)
+  TOKEN=$("$BIN" token --role admin --sub bench@example.com --ttl 1h)
   CREATED=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     "$BASE/api/v1/integrations" -d '{"kind":"pagerduty","name":"bench"}')
   URL=$(jq -r .webhook_url <<<"$CREATED")

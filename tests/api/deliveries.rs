@@ -28,6 +28,20 @@ fn datadog_rules() -> Value {
     })
 }
 
+async fn save_datadog_rules(app: &TestApp, hook: &Hook) {
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/integrations/{}", hook.id),
+            Role::Admin,
+        )
+        .json(&json!({"config": {"rules": datadog_rules()}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 async fn deliver(app: &TestApp, hook: &Hook, kind: &str, body: &[u8]) -> Value {
     let headers = signed(kind, &hook.secret, body);
     app.deliver_ok(hook, &headers, body).await
@@ -232,17 +246,7 @@ async fn a_mapping_rule_tried_then_saved_and_a_replay_turn_unparsed_deliveries_i
     )
     .await;
 
-    let response = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/integrations/{}", hook.id),
-            Role::Admin,
-        )
-        .json(&json!({"config": {"rules": datadog_rules()}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    save_datadog_rules(&app, &hook).await;
 
     let report = replay(&app, &hook, json!({})).await;
     assert_eq!(report["replayed"], 1, "{report}");
@@ -371,4 +375,56 @@ async fn bodies_past_their_retention_go_but_their_keys_still_recognise_a_retry()
     let report = replay(&app, &hook, json!({})).await;
     assert_eq!(report["replayed"], 0);
     assert_eq!(report["skipped_pruned"], 1);
+}
+
+#[tokio::test]
+async fn the_replay_command_does_what_the_replay_route_does() {
+    let app = spawn_app().await;
+    let hook = app
+        .integration_with(json!({"kind": "generic", "name": "custom"}))
+        .await;
+    deliver(&app, &hook, "generic", DATADOG_CUSTOM.as_bytes()).await;
+    save_datadog_rules(&app, &hook).await;
+    let data_dir = std::env::temp_dir().join(format!("hindsight-cli-{}", uuid::Uuid::new_v4()));
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hindsight"))
+            .args([
+                "replay",
+                "--integration",
+                &hook.id,
+                "--state",
+                "unparsed,ignored",
+            ])
+            .env("HINDSIGHT_DATABASE_URL", &app.settings.database_url)
+            .env(
+                "HINDSIGHT_JWT_SECRET",
+                std::str::from_utf8(crate::helpers::JWT_SECRET).unwrap(),
+            )
+            .env("HINDSIGHT_SECRET_KEY", hex_key())
+            .env("HINDSIGHT_DATA_DIR", &data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let report = run();
+    assert_eq!(report["replayed"], 1, "{report}");
+    assert_eq!(report["events_created"], 1);
+    let events = app.events("").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["service"], "checkout");
+    // Nothing left to replay in those states: it is processed now.
+    let again = run();
+    assert_eq!(again["replayed"], 0, "{again}");
+    std::fs::remove_dir_all(&data_dir).ok();
+    assert_eq!(app.events("").await.len(), 1);
+}
+
+/// The test app's secret key (32 bytes of 7), as `HINDSIGHT_SECRET_KEY` takes it.
+fn hex_key() -> String {
+    "07".repeat(32)
 }
