@@ -75,6 +75,19 @@ pub struct GraphqlSettings {
     /// Memory for answers to repeated queries, kept until the database
     /// changes (`HINDSIGHT_GRAPHQL_CACHE_BYTES`; 0 turns it off).
     pub cache_bytes: usize,
+    /// Longest query text accepted, in bytes (`HINDSIGHT_GRAPHQL_MAX_QUERY_BYTES`):
+    /// checked before parsing, which is the costly part of a huge query.
+    pub max_query_bytes: usize,
+    /// Most fields one request selects, fragments expanded (`HINDSIGHT_GRAPHQL_MAX_FIELDS`).
+    pub max_fields: usize,
+    /// Most aliased fields in one request (`HINDSIGHT_GRAPHQL_MAX_ALIASES`).
+    pub max_aliases: usize,
+    /// Requests executing at once, overall (`HINDSIGHT_GRAPHQL_MAX_CONCURRENT`).
+    pub max_concurrent: usize,
+    /// ... and per caller, by token subject (`HINDSIGHT_GRAPHQL_MAX_CONCURRENT_PER_CALLER`).
+    pub max_concurrent_per_caller: usize,
+    /// How long one request may execute (`HINDSIGHT_GRAPHQL_DEADLINE`).
+    pub deadline: std::time::Duration,
 }
 
 impl Default for GraphqlSettings {
@@ -85,6 +98,12 @@ impl Default for GraphqlSettings {
             max_page_size: 100,
             introspection: true,
             cache_bytes: 64 << 20,
+            max_query_bytes: 32 << 10,
+            max_fields: 1_000,
+            max_aliases: 50,
+            max_concurrent: 32,
+            max_concurrent_per_caller: 4,
+            deadline: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -154,6 +173,25 @@ impl GraphqlSettings {
             max_page_size: number("HINDSIGHT_GRAPHQL_MAX_PAGE_SIZE", defaults.max_page_size)?,
             introspection,
             cache_bytes: number("HINDSIGHT_GRAPHQL_CACHE_BYTES", defaults.cache_bytes)?,
+            max_query_bytes: number(
+                "HINDSIGHT_GRAPHQL_MAX_QUERY_BYTES",
+                defaults.max_query_bytes,
+            )?,
+            max_fields: number("HINDSIGHT_GRAPHQL_MAX_FIELDS", defaults.max_fields)?,
+            max_aliases: number("HINDSIGHT_GRAPHQL_MAX_ALIASES", defaults.max_aliases)?,
+            max_concurrent: number("HINDSIGHT_GRAPHQL_MAX_CONCURRENT", defaults.max_concurrent)?
+                .max(1),
+            max_concurrent_per_caller: number(
+                "HINDSIGHT_GRAPHQL_MAX_CONCURRENT_PER_CALLER",
+                defaults.max_concurrent_per_caller,
+            )?
+            .max(1),
+            deadline: match var("HINDSIGHT_GRAPHQL_DEADLINE") {
+                Some(text) => {
+                    crate::auth::parse_ttl(&text).context("HINDSIGHT_GRAPHQL_DEADLINE")?
+                }
+                None => defaults.deadline,
+            },
         })
     }
 }

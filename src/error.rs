@@ -50,6 +50,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0}")]
     Unavailable(&'static str),
+    #[error("{0}")]
+    TooManyRequests(&'static str),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -73,6 +75,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::Unavailable(_) => "unavailable",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -90,6 +93,7 @@ impl ApiError {
             Self::Unauthorized(_) => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
             Self::Unavailable(_) => "Service unavailable",
+            Self::TooManyRequests(_) => "Too many requests",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -144,6 +148,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +171,9 @@ impl ResponseError for ApiError {
         }
         if matches!(self, Self::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if matches!(self, Self::TooManyRequests(_)) {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.json(self.problem())
     }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub graphql: HindsightSchema,
     /// Answers to repeated GraphQL queries, until the database changes.
     pub graphql_answers: graphql::AnswerCache,
+    /// How many GraphQL requests execute at once, overall and per caller.
+    pub graphql_admission: graphql::guard::Admission,
     /// One per process: spaces out GitHub mutations per token across all trackers.
     pub tracker_gate: MutationGate,
     /// Delivery counts not yet added to the `integrations` table.
@@ -152,6 +154,7 @@ impl Application {
                 settings.graphql.cache_bytes,
                 &settings.database_url,
             ),
+            graphql_admission: graphql::guard::Admission::new(&settings.graphql),
             tracker_gate: MutationGate::default(),
             webhook_writer,
             prefill: Prefill::new(settings.ingest.clone(), timeline_feed),

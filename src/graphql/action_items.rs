@@ -12,7 +12,7 @@ use super::{
     Caller,
     error::GraphqlResult,
     loaders::Wants,
-    page_cost, precondition,
+    precondition, root_page_cost,
     types::{ActionItem, ActionItemStatus, CauseArea, Priority, SyncState},
 };
 use crate::services::{
@@ -41,7 +41,7 @@ pub struct ActionItemQuery;
 #[Object]
 impl ActionItemQuery {
     /// Action items across post-mortems, oldest first, as a Relay connection.
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[graphql(complexity = "root_page_cost(first, child_complexity)")]
     async fn action_items(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{event, integration};
 use uuid::Uuid;
 
-use super::{Caller, error::GraphqlResult, page_connection, page_cost};
+use super::{Caller, error::GraphqlResult, page_connection, root_page_cost};
 use crate::{
     services::{
         anonymity,
@@ -248,7 +248,7 @@ pub struct IngestQuery;
 impl IngestQuery {
     /// The integrations that receive webhooks, oldest first, as a Relay
     /// connection (admins, as over REST). Secrets are never shown.
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[graphql(complexity = "root_page_cost(first, child_complexity)")]
     async fn integrations(
         &self,
         ctx: &Context<'_>,
@@ -276,7 +276,7 @@ impl IngestQuery {
 
     /// Events from every integration, in the order they happened, as a Relay
     /// connection: pass `pageInfo.endCursor` as `after` for the next page.
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[graphql(complexity = "root_page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -5,6 +5,7 @@
 mod action_items;
 mod cache;
 mod error;
+pub mod guard;
 mod ingest;
 mod loaders;
 mod people;
@@ -109,10 +110,21 @@ pub struct Caller {
 /// Items a nested list or connection returns when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 
+/// What a root list's own trip to the database costs on top of its items: a
+/// request of many aliased `postmortems(first: 1)` costs its queries, not
+/// only its fields. (Nested lists share one batched query per level, so they
+/// pay none.)
+pub const ROUND_TRIP_COST: usize = 100;
+
 /// The cost of a list: its page size times what one item costs.
 fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     let size = first.map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     size.max(1).saturating_mul(child_complexity)
+}
+
+/// A root list: its page, and its own query.
+fn root_page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    page_cost(first, child_complexity).saturating_add(ROUND_TRIP_COST)
 }
 
 /// A page from a service as a Relay connection; `node` gives each item's
@@ -266,8 +278,27 @@ pub async fn execute(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    JsonBody(request): JsonBody<async_graphql::Request>,
+    JsonBody(mut request): JsonBody<async_graphql::Request>,
 ) -> HttpResponse {
+    let limits = &state.settings.graphql;
+    if request.query.len() > limits.max_query_bytes {
+        return refused(guard::coded(
+            format!(
+                "the query is longer than {} bytes (HINDSIGHT_GRAPHQL_MAX_QUERY_BYTES)",
+                limits.max_query_bytes
+            ),
+            "query_too_large",
+        ));
+    }
+    // Measured on the parsed document, before the cache, SQL or a resolver;
+    // execution reuses the parse. A query that does not parse is reported by
+    // execution as usual.
+    if let Ok(doc) = request.parsed_query() {
+        let size = guard::measure(doc, limits.max_fields, limits.max_aliases);
+        if size.fields > limits.max_fields || size.aliases > limits.max_aliases {
+            return refused(guard::too_large(&size, limits));
+        }
+    }
     let answers = &state.graphql_answers;
     let key = answers.key(&user, &request);
     let mut lookup = match &key {
@@ -283,10 +314,24 @@ pub async fn execute(
         },
         _ => {}
     }
+    let _admitted = match state.graphql_admission.admit(&user.sub) {
+        Ok(admitted) => admitted,
+        Err(busy) => return busy.error_response(),
+    };
     let request_id = crate::rest::extract::request_id(&req);
     let caller = Caller::new(state.clone(), user, request_id);
     let volatile = caller.volatile.clone();
-    let mut response = state.graphql.execute(request.data(caller)).await;
+    let execution = state.graphql.execute(request.data(caller));
+    let mut response = match tokio::time::timeout(limits.deadline, execution).await {
+        Ok(response) => response,
+        Err(_) => async_graphql::Response::from_errors(vec![guard::coded(
+            format!(
+                "the request took longer than {} s (HINDSIGHT_GRAPHQL_DEADLINE) and was stopped",
+                limits.deadline.as_secs_f64()
+            ),
+            "deadline_exceeded",
+        )]),
+    };
     for error in &mut response.errors {
         code_limit_error(error);
     }
@@ -303,6 +348,15 @@ pub async fn execute(
         }
     }
     json(body)
+}
+
+/// A request refused before it ran, as GraphQL errors are answered.
+fn refused(error: async_graphql::ServerError) -> HttpResponse {
+    let response = async_graphql::Response::from_errors(vec![error]);
+    match serde_json::to_vec(&response) {
+        Ok(body) => json(Bytes::from(body)),
+        Err(e) => ApiError::Internal(e.into()).error_response(),
+    }
 }
 
 fn json(body: Bytes) -> HttpResponse {

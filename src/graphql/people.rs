@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{
     Caller,
     error::GraphqlResult,
-    page_cost,
+    root_page_cost,
     types::{Participant, ParticipantRole, Person},
 };
 use crate::services::{
@@ -26,7 +26,7 @@ pub struct PeopleQuery;
 impl PeopleQuery {
     /// The directory of people, in the order they were added (editors and
     /// admins: viewers see people only as pseudonyms inside post-mortems).
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[graphql(complexity = "root_page_cost(first, child_complexity)")]
     async fn people(
         &self,
         ctx: &Context<'_>,

@@ -17,7 +17,7 @@ use super::{
     page_cost,
     plain::PlainList,
     practice::{Metrics, Review},
-    precondition,
+    precondition, root_page_cost,
     types::{
         ActionItem, Cause, CauseArea, CausesByArea, Participant, Person, PostMortemStatus,
         Severity, TimelineEntry,
@@ -307,7 +307,7 @@ impl PostmortemQuery {
 
     /// Post-mortems, newest first, as a Relay connection: pass `pageInfo.endCursor`
     /// as `after` for the next page.
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[graphql(complexity = "root_page_cost(first, child_complexity)")]
     async fn postmortems(
         &self,
         ctx: &Context<'_>,

@@ -221,3 +221,110 @@ fn schema_graphql_matches_the_schema_the_server_serves() {
         "schema.graphql is stale: run `cargo run -q -- graphql-schema > schema.graphql`"
     );
 }
+
+#[tokio::test]
+async fn sixteen_thousand_aliased_root_fields_are_refused_before_any_sql() {
+    let app = quiet_app(|s| s.body_limit = 2 << 20).await;
+    seed(&app, 1).await;
+    let aliases: String = (0..16_000)
+        .map(|n| format!("p{n}: postmortems(first: 1) {{ edges {{ node {{ id }} }} }} "))
+        .collect();
+    let query = format!("{{ {aliases} }}");
+    assert!(query.len() > 850_000, "the attack is {} bytes", query.len());
+    let started = std::time::Instant::now();
+    let (statements, body) = statements_for(&app, &query, json!({})).await;
+    let took = started.elapsed();
+    assert_eq!(statements, 0, "nothing touched the database");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_large",
+        "{body}"
+    );
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes"),
+        "refused by its length, before the costly parse: {body}"
+    );
+    // A debug build on a busy machine: still far from the seconds it took.
+    assert!(took < Duration::from_secs(3), "refused after {took:?}");
+
+    // Allowed that long, 2,000 aliases are still refused by their count.
+    let app = quiet_app(|s| {
+        s.body_limit = 2 << 20;
+        s.graphql.max_query_bytes = 1 << 20;
+    })
+    .await;
+    let aliases: String = (0..2_000)
+        .map(|n| format!("p{n}: postmortems(first: 1) {{ edges {{ node {{ id }} }} }} "))
+        .collect();
+    let (statements, body) = statements_for(&app, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(statements, 0, "nothing touched the database");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_large",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn fields_are_counted_with_fragments_expanded_and_every_list_costs_its_query() {
+    let app = quiet_app(|s| s.graphql.max_fields = 40).await;
+    seed(&app, 1).await;
+    let spread = |n: usize| {
+        let uses: String = (0..n).map(|_| "...F ").collect();
+        format!(
+            "{{ postmortems(first: 1) {{ edges {{ node {{ {uses} }} }} }} }} \
+             fragment F on PostMortem {{ id title summary }}"
+        )
+    };
+    // 3 fields + 3 per spread: 12 spreads are 39 fields, 13 are 42.
+    let (_, fits) = statements_for(&app, &spread(12), json!({})).await;
+    assert!(fits.get("errors").is_none(), "{fits}");
+    let (statements, over) = statements_for(&app, &spread(13), json!({})).await;
+    assert_eq!(statements, 0);
+    assert_eq!(over["errors"][0]["extensions"]["code"], "query_too_large");
+
+    // Aliases are capped on their own, and each list pays its round trip:
+    // 40 one-item pages cost more than one page of 40.
+    let app = quiet_app(|s| s.graphql.max_complexity = 3_000).await;
+    let many: String = (0..40)
+        .map(|n| format!("p{n}: postmortems(first: 1) {{ edges {{ node {{ id }} }} }} "))
+        .collect();
+    let (_, body) = statements_for(&app, &format!("{{ {many} }}"), json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_complex",
+        "{body}"
+    );
+    let one = "{ postmortems(first: 40) { edges { node { id } } } }";
+    let (_, body) = statements_for(&app, one, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let app = quiet_app(|s| s.graphql.max_aliases = 3).await;
+    let (_, body) = statements_for(
+        &app,
+        "{ a: __typename b: __typename c: __typename d: __typename }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "query_too_large");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_stopped_with_a_code() {
+    // A millisecond: far less than 30 post-mortems with every part take to
+    // read and render in a debug build.
+    let app = quiet_app(|s| s.graphql.deadline = Duration::from_millis(1)).await;
+    seed(&app, 30).await;
+    let (_, body) = statements_for(&app, PAGE, json!({"first": 100})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "deadline_exceeded",
+        "{body}"
+    );
+}
