@@ -79,6 +79,8 @@ impl TokenVerifier {
         let mut validation = Validation::new(algorithm);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
+        // A token not valid yet is refused, as one that is no longer valid is.
+        validation.validate_nbf = true;
         match &settings.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
             None => validation.iss = None,
@@ -100,6 +102,7 @@ impl TokenVerifier {
             .map_err(|err| {
                 let why = match err.kind() {
                     ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::ImmatureSignature => "the token is not valid yet (`nbf`)",
                     ErrorKind::InvalidSignature => "the token's signature does not verify",
                     ErrorKind::InvalidAlgorithm => {
                         "the token is not signed with the configured algorithm"
@@ -186,6 +189,15 @@ impl TokenVerifier {
     /// The caller named by an `Authorization` value (`Bearer <token>`): the
     /// header of an HTTP request, or the same string in a WebSocket's init payload.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<AuthUser, ApiError> {
+        let claims = self.bearer_claims(authorization)?;
+        Ok(AuthUser {
+            sub: claims.sub,
+            role: claims.role,
+        })
+    }
+
+    /// The verified claims of an `Authorization: Bearer` value.
+    pub fn bearer_claims(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
         let value = authorization
             .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
         let token = value
@@ -196,11 +208,7 @@ impl TokenVerifier {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
-        let claims = self.verify(token)?;
-        Ok(AuthUser {
-            sub: claims.sub,
-            role: claims.role,
-        })
+        self.verify(token)
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Settings {
     pub secret_key: Secret,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Longest a client may take to send a request body (`HINDSIGHT_BODY_TIMEOUT`):
+    /// a client that trickles bytes holds nothing longer.
+    pub body_timeout: Duration,
     /// Emit logs as JSON lines (for log shippers) instead of human-readable text.
     pub log_json: bool,
     pub graphql: GraphqlSettings,
@@ -364,6 +367,9 @@ pub fn redact_url(url: &str) -> String {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hindsight.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a request body may take to arrive.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 impl Settings {
@@ -407,6 +413,10 @@ impl Settings {
             },
             secret_key,
             body_limit,
+            body_timeout: match var("HINDSIGHT_BODY_TIMEOUT") {
+                Some(text) => crate::auth::parse_ttl(&text).context("HINDSIGHT_BODY_TIMEOUT")?,
+                None => DEFAULT_BODY_TIMEOUT,
+            },
             log_json: var("HINDSIGHT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             graphql: GraphqlSettings::from_env(var)?,
             practice: PracticeSettings {

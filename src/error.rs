@@ -52,6 +52,8 @@ pub enum ApiError {
     Unavailable(&'static str),
     #[error("{0}")]
     TooManyRequests(&'static str),
+    #[error("the request body did not arrive within {seconds} s")]
+    RequestTimeout { seconds: u64 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -76,6 +78,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::Unavailable(_) => "unavailable",
             Self::TooManyRequests(_) => "too_many_requests",
+            Self::RequestTimeout { .. } => "request_timeout",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -94,6 +97,7 @@ impl ApiError {
             Self::Forbidden(_) => "Forbidden",
             Self::Unavailable(_) => "Service unavailable",
             Self::TooManyRequests(_) => "Too many requests",
+            Self::RequestTimeout { .. } => "Request timeout",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -149,6 +153,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

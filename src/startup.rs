@@ -2,7 +2,13 @@
 
 use std::{net::TcpListener, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::header,
+    middleware::{DefaultHeaders, from_fn},
+    web,
+};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
@@ -97,6 +103,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         // idle long enough to have been dropped by a proxy are checked.
         .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
+        create_private(url);
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -109,6 +116,28 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options)
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))
+}
+
+/// Creates a SQLite database file readable by its owner only (SQLite gives its
+/// `-wal` and `-shm` files the same mode), before SQLite would create it 0644.
+fn create_private(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    // Already there, or a missing directory and the like that SQLite reports
+    // better when it opens the file: nothing to do here either way.
+    let _ = options.open(path);
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -299,6 +328,14 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            // Answers are data, never to be sniffed into something else, and
+            // (carrying secrets, tokens and names) never stored by a cache
+            // unless a route says otherwise.
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::CACHE_CONTROL, "no-store")),
+            )
             .app_data(
                 web::PathConfig::default()
                     .error_handler(|_, _| ApiError::NotFound("resource").into()),

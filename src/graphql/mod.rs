@@ -406,16 +406,38 @@ pub async fn explore_or_subscribe(
         .on_connection_init(move |init| {
             let state = state.clone();
             async move {
-                let user = state
+                let claims = state
                     .tokens
-                    .authenticate(init_authorization(&init).as_deref())
+                    .bearer_claims(init_authorization(&init).as_deref())
                     .gql()?;
+                let expires = TokenExpiry(claims.exp);
+                let user = crate::auth::AuthUser {
+                    sub: claims.sub,
+                    role: claims.role,
+                };
                 let mut data = Data::default();
                 data.insert(Caller::new(state, user, None));
+                data.insert(expires);
                 Ok(data)
             }
         })
         .start(&req, payload)
+}
+
+/// When the token a WebSocket authenticated with expires (unix seconds):
+/// its subscriptions end then.
+#[derive(Clone, Copy)]
+pub struct TokenExpiry(pub u64);
+
+impl TokenExpiry {
+    /// A future that completes when the token expires.
+    pub fn reached(self) -> tokio::time::Sleep {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        tokio::time::sleep(std::time::Duration::from_secs(self.0.saturating_sub(now)))
+    }
 }
 
 /// `{"Authorization": "Bearer ..."}` or `{"token": "..."}`.

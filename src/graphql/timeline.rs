@@ -9,7 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::{
-    Caller,
+    Caller, TokenExpiry,
     error::GraphqlResult,
     precondition,
     types::{Cause, CauseArea, TimelineEntry},
@@ -215,9 +215,16 @@ impl TimelineSubscription {
         let receiver = caller.state.timeline_feed.subscribe();
         let state = caller.state.clone();
         let audience = caller.audience();
-        Ok(futures_util::stream::unfold(
-            receiver,
-            move |mut receiver| {
+        // Nothing is delivered past the token's expiry: the subscription ends.
+        let expiry = ctx.data_opt::<TokenExpiry>().copied();
+        let expired = async move {
+            match expiry {
+                Some(expiry) => expiry.reached().await,
+                None => std::future::pending().await,
+            }
+        };
+        Ok(futures_util::StreamExt::take_until(
+            futures_util::stream::unfold(receiver, move |mut receiver| {
                 let state = state.clone();
                 async move {
                     loop {
@@ -233,7 +240,8 @@ impl TimelineSubscription {
                         }
                     }
                 }
-            },
+            }),
+            expired,
         ))
     }
 }

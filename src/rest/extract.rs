@@ -88,6 +88,7 @@ fn json_body(
     payload: &mut Payload,
 ) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
     let limit = body_limit(req);
+    let timeout = body_timeout(req);
     let content_type_ok = is_json(req);
     let declared = declared_length(req);
     let payload = payload.take();
@@ -95,13 +96,20 @@ fn json_body(
         if !content_type_ok {
             return Err(ApiError::UnsupportedMediaType);
         }
-        read_body(payload, declared, limit).await
+        read_body(payload, declared, limit, timeout).await
     }
 }
 
 pub fn body_limit(req: &HttpRequest) -> usize {
     req.app_data::<web::Data<AppState>>()
         .map_or(crate::config::DEFAULT_BODY_LIMIT, |s| s.settings.body_limit)
+}
+
+pub fn body_timeout(req: &HttpRequest) -> std::time::Duration {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(crate::config::DEFAULT_BODY_TIMEOUT, |s| {
+            s.settings.body_timeout
+        })
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -128,15 +136,30 @@ pub fn declared_length(req: &HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Reads the whole body, refusing early when it is larger than `limit`.
+/// Reads the whole body, refusing early when it is larger than `limit`, and
+/// with 408 when it has not all arrived within `timeout`: a client that sends
+/// a byte at a time holds its connection no longer than that.
 pub async fn read_body(
-    mut payload: Payload,
+    payload: Payload,
     declared: Option<usize>,
     limit: usize,
+    timeout: std::time::Duration,
 ) -> Result<web::Bytes, ApiError> {
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
+    tokio::time::timeout(timeout, read_all(payload, declared, limit))
+        .await
+        .map_err(|_| ApiError::RequestTimeout {
+            seconds: timeout.as_secs().max(1),
+        })?
+}
+
+async fn read_all(
+    mut payload: Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     QueryParams,
-    extract::{JsonBody, body_limit, parse_json, read_body},
+    extract::{JsonBody, body_limit, body_timeout, parse_json, read_body},
     ok_tagged,
     postmortems::PostmortemOut,
 };
@@ -85,7 +85,13 @@ pub async fn publish(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     user.can_write()?;
-    let bytes = read_body(payload.into_inner(), None, body_limit(&req)).await?;
+    let bytes = read_body(
+        payload.into_inner(),
+        None,
+        body_limit(&req),
+        body_timeout(&req),
+    )
+    .await?;
     let input: PublishIn = if bytes.iter().all(u8::is_ascii_whitespace) {
         PublishIn::default()
     } else {

@@ -64,18 +64,29 @@ pub async fn receive(
     id: web::Path<Uuid>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    // An unknown integration is answered before its body is read.
+    state
+        .integrations
+        .get(&state.db, *id)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(what) => ApiError::NotFound(what),
+            _ => ApiError::Unavailable("the delivery could not be checked; retry shortly"),
+        })?;
+    // Raw bytes first, with the size limit: the signature covers them exactly.
+    // A sender that trickles its body holds no slot while it does.
+    let body = read_body(
+        payload.into_inner(),
+        declared_length(&req),
+        state.settings.body_limit,
+        state.settings.body_timeout,
+    )
+    .await?;
     let Ok(_slot) = state.webhook_slots.try_acquire() else {
         return Err(ApiError::Unavailable(
             "too many deliveries at once; retry shortly",
         ));
     };
-    // Raw bytes first, with the size limit: the signature covers them exactly.
-    let body = read_body(
-        payload.into_inner(),
-        declared_length(&req),
-        state.settings.body_limit,
-    )
-    .await?;
     let (headers, stored_headers) = request_headers(&req);
     let receiver = Receiver {
         db: &state.db,

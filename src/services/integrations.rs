@@ -101,6 +101,9 @@ pub struct IntegrationPatch {
     pub config: Option<IntegrationConfig>,
 }
 
+/// Longest a rotated-out secret may keep working.
+const MAX_GRACE_SECONDS: u32 = 30 * 86_400;
+
 /// A rotation: the new secret (generated when absent) and how long the old one
 /// keeps working.
 #[derive(Debug, Default, Deserialize)]
@@ -326,6 +329,11 @@ pub async fn rotate_secret(
     let current = get(&txn, id).await?;
     let mut p = Problems::default();
     let secret = chosen_secret(&mut p, input.secret);
+    p.check(
+        input.grace_seconds.is_none_or(|s| s <= MAX_GRACE_SECONDS),
+        "grace_seconds",
+        "must be at most 2592000 (30 days): the old secret should stop working soon",
+    );
     p.finish()?;
     let grace = input
         .grace_seconds

@@ -515,6 +515,9 @@ pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiR
     Ok(())
 }
 
+/// Longest text a list may be filtered by: a search phrase, not a document.
+pub const MAX_TEXT_FILTER: usize = 200;
+
 /// Newest first, as `audience` may look for them: a text search matches only
 /// what this reader sees. For a reader who may not see names, the database's match on the raw
 /// text is only a candidate: it is kept when the scrubbed title or summary
@@ -526,6 +529,16 @@ pub async fn list(
     filter: &PostmortemFilter,
     page: &PageRequest,
 ) -> ApiResult<Page<PostmortemView>> {
+    if filter
+        .text
+        .as_deref()
+        .is_some_and(|t| t.chars().count() > MAX_TEXT_FILTER)
+    {
+        return Err(ApiError::validation(
+            "text",
+            format!("must be at most {MAX_TEXT_FILTER} characters"),
+        ));
+    }
     let needle = filter
         .text
         .as_deref()

@@ -332,3 +332,30 @@ async fn the_migrate_command_creates_the_schema_and_can_run_twice() {
     }
     std::fs::remove_dir_all(&data_dir).ok();
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused() {
+    let app = spawn_app().await;
+    let later = hs256(
+        crate::helpers::JWT_SECRET,
+        json!({"sub": "a@example.com", "role": "admin", "exp": now() + 7200, "nbf": now() + 3600}),
+    );
+    let problem = assert_problem(
+        get_with(&app, &later).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid yet"),
+        "{problem}"
+    );
+    let now_valid = hs256(
+        crate::helpers::JWT_SECRET,
+        json!({"sub": "a@example.com", "role": "admin", "exp": now() + 7200, "nbf": now() - 5}),
+    );
+    assert_eq!(get_with(&app, &now_valid).await.status(), StatusCode::OK);
+}

@@ -203,3 +203,44 @@ async fn a_subscription_without_a_valid_token_in_the_init_payload_is_refused() {
     let ack = next(&mut socket, Duration::from_secs(5)).await.unwrap();
     assert_eq!(ack["type"], "connection_ack");
 }
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    let app = spawn_app().await;
+    let pm = app.simple_postmortem().await;
+    let token = app.token_for_ttl(Role::Viewer, Duration::from_secs(2));
+    let mut socket = connect(&app, json!({"token": token})).await;
+    let ack = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($id: UUID!) { timelineEntries(postmortemId: $id) { title } }",
+            "variables": {"id": pm["id"]},
+        }}),
+    )
+    .await;
+    // Past the token's expiry, the server says the subscription is complete and
+    // sends nothing more, whatever is added.
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    let timeline = format!("/api/v1/postmortems/{}/timeline", id(&pm));
+    app.create(
+        &timeline,
+        json!({"occurred_at": "2026-11-20T10:00:00Z", "kind": "note", "title": "after expiry"}),
+    )
+    .await;
+    let mut frames = Vec::new();
+    while let Some(message) = next(&mut socket, Duration::from_millis(800)).await {
+        frames.push(message);
+    }
+    assert!(
+        frames.iter().all(|f| f["type"] != "next"),
+        "delivered after the token expired: {frames:?}"
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["type"] == "complete" && f["id"] == "1"),
+        "{frames:?}"
+    );
+}

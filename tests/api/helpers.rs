@@ -108,6 +108,7 @@ pub fn test_settings(database_url: String) -> Settings {
         },
         secret_key: Secret::new(vec![7; 32]),
         body_limit: 64 * 1024,
+        body_timeout: Duration::from_secs(5),
         log_json: false,
         graphql: GraphqlSettings::default(),
         practice: Default::default(),
@@ -168,6 +169,11 @@ impl TestApp {
         self.tokens
             .mint(sub, role, Duration::from_secs(3600))
             .unwrap()
+    }
+
+    /// A token of the default tester that expires after `ttl`.
+    pub fn token_for_ttl(&self, role: Role, ttl: Duration) -> String {
+        self.tokens.mint("tester@example.com", role, ttl).unwrap()
     }
 
     pub fn request(&self, method: Method, path: &str, role: Role) -> RequestBuilder {
