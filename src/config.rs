@@ -36,6 +36,10 @@ pub struct Settings {
     pub practice: PracticeSettings,
     pub sync: SyncSettings,
     pub ingest: IngestSettings,
+    /// Internal networks outbound requests may reach anyway
+    /// (`HINDSIGHT_OUTBOUND_ALLOW`): a self-hosted Jira or GitLab on a private
+    /// network. Empty by default, so a tracker URL cannot reach inside.
+    pub outbound_allow: Vec<ipnet::IpNet>,
 }
 
 /// How post-mortems are shared. No `Debug`: webhook URLs carry their tokens.
@@ -434,6 +438,10 @@ impl Settings {
             },
             sync: SyncSettings::from_env(var)?,
             ingest: IngestSettings::from_env(var)?,
+            outbound_allow: crate::outbound::parse_allow_list(
+                &var("HINDSIGHT_OUTBOUND_ALLOW").unwrap_or_default(),
+            )
+            .context("HINDSIGHT_OUTBOUND_ALLOW")?,
         };
         settings.validate()?;
         Ok(settings)

@@ -14,6 +14,8 @@ pub mod error;
 pub mod graphql;
 /// Inbound webhooks: per-source verification and parsing into normalized events.
 pub mod ingest;
+/// The one outbound HTTP client, which cannot reach internal addresses.
+pub mod outbound;
 /// The REST API.
 pub mod rest;
 /// Secrets at rest (AES-256-GCM, bound to their row) and generated webhook secrets.

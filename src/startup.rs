@@ -23,7 +23,7 @@ use crate::{
     config::{Settings, redact_url},
     error::ApiError,
     graphql::{self, HindsightSchema},
-    rest,
+    outbound, rest,
     services::sync::SyncWorker,
     services::{
         Core,
@@ -169,11 +169,12 @@ impl Application {
             .to_owned();
         let webhook_writer = BatchWriter::start(&db);
         let timeline_feed = TimelineFeed::new(256);
+        let http = outbound::client(&settings.outbound_allow)?;
         let core = Core {
             db,
             settings,
             timeline_feed: timeline_feed.clone(),
-            http: outbound_client()?,
+            http,
             public_url,
         };
         let settings = &core.settings;
@@ -294,16 +295,6 @@ async fn background(state: web::Data<AppState>) {
     }
 }
 
-fn outbound_client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .user_agent(concat!("hindsight/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the HTTP client")
-}
-
 /// The outbox worker, and the reconcile when it has an interval. They live as
 /// long as the runtime; a worker stopped mid-flight leaves its claims to expire.
 /// The outbox worker and the reconcile; stopped once the server has drained,
@@ -315,6 +306,7 @@ fn spawn_sync_workers(state: &AppState) -> Vec<JoinHandle<()>> {
             state.settings.clone(),
             state.tracker_gate.clone(),
             state.public_url.clone(),
+            state.http.clone(),
         )
     };
     let mut workers = vec![tokio::spawn(worker().run())];

@@ -94,7 +94,7 @@ pub async fn create(
     JsonBody(input): JsonBody<TrackerIn>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let tracker = trackers::create(&state.db, &state.settings.secret_key, input, &actor).await?;
+    let tracker = trackers::create(&state.core, input, &actor).await?;
     Ok(created(
         format!("/api/v1/trackers/{}", tracker.id),
         tracker.version,
@@ -121,15 +121,8 @@ pub async fn update(
     JsonBody(patch): JsonBody<TrackerPatch>,
 ) -> ApiResult<HttpResponse> {
     user.can_admin()?;
-    let tracker = trackers::update(
-        &state.db,
-        &state.settings.secret_key,
-        *id,
-        patch,
-        |v| precondition.check(v),
-        &actor,
-    )
-    .await?;
+    let tracker =
+        trackers::update(&state.core, *id, patch, |v| precondition.check(v), &actor).await?;
     Ok(ok_tagged(tracker.version, TrackerOut::from(tracker)))
 }
 

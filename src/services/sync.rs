@@ -42,6 +42,8 @@ pub struct SyncWorker {
     gate: MutationGate,
     /// The application's one public URL, for the links written into issues.
     public_url: String,
+    /// The one outbound client, which refuses internal addresses.
+    http: reqwest::Client,
     /// Names this worker's claims.
     id: String,
     /// Trackers that answered with a rate limit, and until when to leave them be.
@@ -72,12 +74,14 @@ impl SyncWorker {
         settings: Settings,
         gate: MutationGate,
         public_url: String,
+        http: reqwest::Client,
     ) -> Self {
         Self {
             db,
             settings,
             gate,
             public_url,
+            http,
             id: format!("worker-{}", Uuid::new_v4().simple()),
             paused: Mutex::new(HashMap::new()),
         }
@@ -199,7 +203,7 @@ impl SyncWorker {
         let config =
             trackers::client_config(tracker, &self.settings.secret_key, &self.settings.sync)
                 .map_err(|e| SyncError::Internal(e.into()))?;
-        Ok(Tracker::new(&config, &self.gate)?)
+        Ok(Tracker::new(&config, &self.gate, &self.http)?)
     }
 
     /// Brings the issue to the item's state: update it when the item has a key;
@@ -465,6 +469,10 @@ fn neutral_reason(error: &TrackerError) -> String {
         }
         TrackerError::Setup(_) => {
             "the tracker's setup cannot express this change (a status or workflow); an admin can see why"
+                .to_owned()
+        }
+        TrackerError::AddressRefused(_) => {
+            "the tracker's address is not allowed: it is internal or reserved; an admin can see which"
                 .to_owned()
         }
         TrackerError::Owner(_) => format!(

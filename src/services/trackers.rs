@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Problems,
+    Core, Problems,
     audit::{self, Action, Actor, Entry, Resource},
     begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
@@ -18,6 +18,7 @@ use super::{
 use crate::{
     config::{Secret, SyncSettings},
     error::{ApiError, ApiResult},
+    outbound::AddressPolicy,
     rest::extract::nullable,
     secrets,
     trackers::{Credentials, MutationGate, Tracker, TrackerConfig},
@@ -110,8 +111,11 @@ fn credentials_from(
 }
 
 /// Checks the fields each kind needs, then builds the client once so that a bad
-/// URL (not https, credentials in it, no host) is refused when it is saved.
+/// URL (not https, credentials in it, no host, an internal IP) is refused when
+/// it is saved. A name that resolves to an internal address is refused when
+/// the sync connects.
 fn check_shape(
+    core: &Core,
     mut p: Problems,
     model: &tracker::Model,
     credentials: Option<Credentials>,
@@ -150,8 +154,13 @@ fn check_shape(
         return Err(ApiError::validation("token", "credentials are required"));
     };
     let config = config_of(model, credentials.clone(), &SyncSettings::default());
-    Tracker::new(&config, &MutationGate::default())
+    Tracker::new(&config, &MutationGate::default(), &core.http)
         .map_err(|e| ApiError::validation("base_url", e.to_string()))?;
+    if let Ok(url) = reqwest::Url::parse(model.base_url.trim()) {
+        AddressPolicy::new(&core.settings.outbound_allow)
+            .check_url(&url)
+            .map_err(|e| ApiError::validation("base_url", e.to_string()))?;
+    }
     Ok(credentials)
 }
 
@@ -173,7 +182,6 @@ pub fn config_of(
     config.team_id = model.team_id.clone();
     config.allow_insecure_http = model.allow_insecure_http;
     config.request_timeout = sync.tracker_timeout;
-    config.connect_timeout = sync.tracker_timeout.min(config.connect_timeout);
     config
 }
 
@@ -197,12 +205,8 @@ fn short(p: &mut Problems, field: &str, value: Option<&str>) -> Option<String> {
     p.optional_text(field, value, 255)
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    key: &Secret,
-    input: TrackerIn,
-    actor: &Actor,
-) -> ApiResult<tracker::Model> {
+pub async fn create(core: &Core, input: TrackerIn, actor: &Actor) -> ApiResult<tracker::Model> {
+    let key = &core.settings.secret_key;
     let mut p = Problems::default();
     let id = new_id();
     let at = now();
@@ -247,10 +251,10 @@ pub async fn create(
         input.api_token,
         input.token,
     );
-    let credentials = check_shape(p, &model, credentials)?;
+    let credentials = check_shape(core, p, &model, credentials)?;
     let mut row: tracker::ActiveModel = model.into();
     row.credentials = Set(seal(key, id, &credentials)?);
-    let txn = begin_write(db).await?;
+    let txn = begin_write(&core.db).await?;
     if input.is_default == Some(true) {
         clear_default(&txn, id, actor).await?;
     }
@@ -318,14 +322,14 @@ pub async fn default_tracker(db: &impl ConnectionTrait) -> ApiResult<Option<trac
 }
 
 pub async fn update(
-    db: &impl TransactionTrait,
-    key: &Secret,
+    core: &Core,
     id: Uuid,
     patch: TrackerPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
     actor: &Actor,
 ) -> ApiResult<tracker::Model> {
-    let txn = begin_write(db).await?;
+    let key = &core.settings.secret_key;
+    let txn = begin_write(&core.db).await?;
     let current = get(&txn, id).await?;
     check(current.version)?;
     let mut p = Problems::default();
@@ -378,6 +382,17 @@ pub async fn update(
     let new_credentials =
         credentials_from(&mut p, next.kind, patch.email, patch.api_token, patch.token);
     let credentials_replaced = new_credentials.is_some();
+    if !credentials_replaced && !same_origin(&current.base_url, &next.base_url) {
+        // The stored token was given for the old host: it never goes to a new one.
+        let field = match next.kind {
+            TrackerKind::Jira => "api_token",
+            _ => "token",
+        };
+        p.add(
+            field,
+            "base_url moves to another scheme, host or port: give the credentials again",
+        );
+    }
     let credentials = match new_credentials {
         Some(c) => Some(c),
         None => {
@@ -385,7 +400,7 @@ pub async fn update(
             Some(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
         }
     };
-    let credentials = check_shape(p, &next, credentials)?;
+    let credentials = check_shape(core, p, &next, credentials)?;
     next.credentials = seal(key, id, &credentials)?;
     next.version = current.version + 1;
     next.updated_at = now();
@@ -410,6 +425,22 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Whether two base URLs reach the same scheme, host and port; an unparsable
+/// one is another origin (and refused by [`check_shape`] anyway).
+fn same_origin(a: &str, b: &str) -> bool {
+    let origin = |url: &str| {
+        reqwest::Url::parse(url.trim()).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    let (a, b) = (origin(a), origin(b));
+    a.is_some() && a == b
 }
 
 /// Items that pointed at the tracker keep their external keys but stop syncing:

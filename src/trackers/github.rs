@@ -116,7 +116,11 @@ struct Login {
 }
 
 impl GithubClient {
-    pub fn new(config: &TrackerConfig, gate: MutationGate) -> Result<Self, TrackerError> {
+    pub fn new(
+        config: &TrackerConfig,
+        gate: MutationGate,
+        client: &reqwest::Client,
+    ) -> Result<Self, TrackerError> {
         let Credentials::Bearer { token } = &config.credentials else {
             return Err(TrackerError::Config(
                 "GitHub needs a token credential".into(),
@@ -135,6 +139,7 @@ impl GithubClient {
                 config.base_url_or_default()?,
                 config,
                 Auth::Bearer(token.clone()),
+                client,
             )?,
             owner: config.required(&config.owner, "owner")?.to_owned(),
             repo: config.required(&config.repo, "repo")?.to_owned(),

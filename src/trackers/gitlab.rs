@@ -47,7 +47,7 @@ struct User {
 }
 
 impl GitlabClient {
-    pub fn new(config: &TrackerConfig) -> Result<Self, TrackerError> {
+    pub fn new(config: &TrackerConfig, client: &reqwest::Client) -> Result<Self, TrackerError> {
         let Credentials::Bearer { token } = &config.credentials else {
             return Err(TrackerError::Config(
                 "GitLab needs a token credential".into(),
@@ -58,6 +58,7 @@ impl GitlabClient {
                 config.base_url_or_default()?,
                 config,
                 Auth::Bearer(token.clone()),
+                client,
             )?,
             project_id: config
                 .required(&config.project_id, "project_id")?

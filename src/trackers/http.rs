@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rand::Rng;
 use reqwest::header::{HeaderMap, LOCATION};
-use reqwest::redirect::Policy;
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -39,6 +38,10 @@ pub enum TrackerError {
     /// identity for this tracker. A person has to fix the tracker or the person record.
     #[error("{0}")]
     Setup(String),
+    /// Nothing was sent: the tracker's host is, or resolves only to, an internal or reserved
+    /// address outside `HINDSIGHT_OUTBOUND_ALLOW`.
+    #[error("{0}")]
+    AddressRefused(String),
     /// The item's owner cannot be assigned: no identity for this tracker, or no
     /// single tracker user matches them. The message names them, so only admins see it.
     #[error("{0}")]
@@ -120,6 +123,7 @@ pub(super) struct Http {
     client: reqwest::Client,
     base: Url,
     auth: Auth,
+    timeout: Duration,
 }
 
 impl Http {
@@ -127,16 +131,14 @@ impl Http {
         base_url: &str,
         config: &TrackerConfig,
         auth: Auth,
+        client: &reqwest::Client,
     ) -> Result<Self, TrackerError> {
-        let base = parse_base_url(base_url, config.allow_insecure_http)?;
-        let client = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent("hindsight")
-            .build()
-            .map_err(|e| TrackerError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { client, base, auth })
+        Ok(Self {
+            client: client.clone(),
+            base: parse_base_url(base_url, config.allow_insecure_http)?,
+            auth,
+            timeout: config.request_timeout,
+        })
     }
 
     pub(super) fn base(&self) -> &Url {
@@ -166,7 +168,7 @@ impl Http {
     }
 
     pub(super) fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        let request = self.client.request(method, url);
+        let request = self.client.request(method, url).timeout(self.timeout);
         match &self.auth {
             Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
             Auth::Bearer(token) => request.bearer_auth(token),
@@ -271,6 +273,9 @@ fn parse_base_url(base_url: &str, allow_insecure_http: bool) -> Result<Url, Trac
 }
 
 fn transport_error(error: &reqwest::Error, effect: Effect) -> TrackerError {
+    if let Some(refused) = crate::outbound::refusal(error) {
+        return TrackerError::AddressRefused(format!("base_url: {refused}"));
+    }
     // Connect errors (refused, DNS, TLS, connect timeout) happen before a byte is sent.
     if error.is_connect() || effect == Effect::Repeatable {
         return TrackerError::Retryable {

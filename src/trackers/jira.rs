@@ -103,7 +103,7 @@ struct Transition {
 }
 
 impl JiraClient {
-    pub fn new(config: &TrackerConfig) -> Result<Self, TrackerError> {
+    pub fn new(config: &TrackerConfig, client: &reqwest::Client) -> Result<Self, TrackerError> {
         let auth = match &config.credentials {
             Credentials::Basic { email, api_token } => Auth::Basic {
                 user: email.clone(),
@@ -112,7 +112,7 @@ impl JiraClient {
             Credentials::Bearer { token } => Auth::Bearer(token.clone()),
         };
         Ok(Self {
-            http: Http::new(config.base_url_or_default()?, config, auth)?,
+            http: Http::new(config.base_url_or_default()?, config, auth, client)?,
             dialect: config.jira_dialect,
             project_key: config
                 .required(&config.project_key, "project_key")?

@@ -68,7 +68,7 @@ struct User {
 }
 
 impl LinearClient {
-    pub fn new(config: &TrackerConfig) -> Result<Self, TrackerError> {
+    pub fn new(config: &TrackerConfig, client: &reqwest::Client) -> Result<Self, TrackerError> {
         let Credentials::Bearer { token } = &config.credentials else {
             return Err(TrackerError::Config(
                 "Linear needs an API key credential".into(),
@@ -81,7 +81,7 @@ impl LinearClient {
             Auth::Bearer(token.clone())
         };
         Ok(Self {
-            http: Http::new(config.base_url_or_default()?, config, auth)?,
+            http: Http::new(config.base_url_or_default()?, config, auth, client)?,
             team_id: config.required(&config.team_id, "team_id")?.to_owned(),
         })
     }

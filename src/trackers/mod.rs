@@ -94,13 +94,12 @@ pub struct TrackerConfig {
     pub credentials: Credentials,
     /// Only for a local test target: otherwise `base_url` must be https.
     pub allow_insecure_http: bool,
-    pub connect_timeout: Duration,
-    /// Whole-request timeout; a create that runs past it ends as [`TrackerError::Unknown`].
+    /// Whole-request timeout (connecting included); a create that runs past it ends as [`TrackerError::Unknown`].
     pub request_timeout: Duration,
 }
 
 impl TrackerConfig {
-    /// A config with 10 s timeouts and every optional field unset.
+    /// A config with a 10 s timeout and every optional field unset.
     pub fn new(kind: TrackerKind, base_url: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             kind,
@@ -116,7 +115,6 @@ impl TrackerConfig {
             team_id: None,
             credentials,
             allow_insecure_http: false,
-            connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
         }
     }
@@ -296,13 +294,18 @@ macro_rules! each_client {
 
 impl Tracker {
     /// Builds the client for `config.kind`. `gate` serializes GitHub mutations per token: pass
-    /// the same gate (one per process) to every tracker.
-    pub fn new(config: &TrackerConfig, gate: &MutationGate) -> Result<Self, TrackerError> {
+    /// the same gate (one per process) to every tracker. Requests go through `http`, the
+    /// process's one [outbound client](crate::outbound::client).
+    pub fn new(
+        config: &TrackerConfig,
+        gate: &MutationGate,
+        http: &reqwest::Client,
+    ) -> Result<Self, TrackerError> {
         Ok(match config.kind {
-            TrackerKind::Jira => Self::Jira(JiraClient::new(config)?),
-            TrackerKind::Github => Self::Github(GithubClient::new(config, gate.clone())?),
-            TrackerKind::Gitlab => Self::Gitlab(GitlabClient::new(config)?),
-            TrackerKind::Linear => Self::Linear(LinearClient::new(config)?),
+            TrackerKind::Jira => Self::Jira(JiraClient::new(config, http)?),
+            TrackerKind::Github => Self::Github(GithubClient::new(config, gate.clone(), http)?),
+            TrackerKind::Gitlab => Self::Gitlab(GitlabClient::new(config, http)?),
+            TrackerKind::Linear => Self::Linear(LinearClient::new(config, http)?),
         })
     }
 

@@ -123,6 +123,8 @@ pub fn test_settings(database_url: String) -> Settings {
             ..SyncSettings::default()
         },
         ingest: Default::default(),
+        // The mock trackers and Slack listen on loopback.
+        outbound_allow: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
     }
 }
 

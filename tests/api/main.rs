@@ -21,6 +21,7 @@ mod health;
 mod helpers;
 mod integrations;
 mod openapi;
+mod outbound;
 mod people;
 mod person_handles;
 mod postmortems;

@@ -208,6 +208,7 @@ async fn the_reconcile_catches_a_change_whose_webhook_never_came() {
         app.settings.clone(),
         MutationGate::default(),
         app.state.public_url.clone(),
+        app.state.http.clone(),
     );
     assert_eq!(worker.reconcile_once().await.unwrap(), 1);
     assert_eq!(item(&app, &synced).await["status"], "done");
@@ -252,6 +253,7 @@ async fn two_workers_racing_never_send_the_same_change_twice() {
             settings,
             MutationGate::default(),
             app.state.public_url.clone(),
+            app.state.http.clone(),
         )
     };
     let (a, b) = (worker(), worker());
@@ -283,6 +285,7 @@ async fn a_worker_killed_mid_flight_leaves_its_rows_to_another_once_the_lease_ru
         app.settings.clone(),
         MutationGate::default(),
         app.state.public_url.clone(),
+        app.state.http.clone(),
     );
     assert_eq!(
         survivor.run_once().await.unwrap(),
@@ -320,6 +323,7 @@ async fn changes_made_while_a_sync_waits_coalesce_and_the_last_write_wins() {
         app.settings.clone(),
         MutationGate::default(),
         app.state.public_url.clone(),
+        app.state.http.clone(),
     );
     assert_eq!(worker.run_once().await.unwrap(), 1, "one row for the item");
     assert_eq!(worker.run_once().await.unwrap(), 0);

@@ -9,12 +9,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::super::{MutationGate, Status, Tracker, TrackerError, TrackerKind};
 use super::github_schema::assert_github_body;
-use super::{bodies, config, requests, spec};
+use super::{bodies, config, loopback, requests, spec};
 
 fn github(server: &MockServer) -> Tracker {
     Tracker::new(
         &config(TrackerKind::Github, server),
         &MutationGate::new(Duration::from_millis(5)),
+        &loopback(),
     )
     .unwrap()
 }
@@ -51,7 +52,10 @@ async fn creating_an_issue_sends_owner_labels_due_line_and_hidden_marker_with_gi
         .and(path("/repos/acme/web/issues"))
         .and(header("accept", "application/vnd.github+json"))
         .and(header("x-github-api-version", "2022-11-28"))
-        .and(header("user-agent", "hindsight"))
+        .and(header(
+            "user-agent",
+            concat!("hindsight/", env!("CARGO_PKG_VERSION")),
+        ))
         .and(header("authorization", "Bearer ghp_test"))
         .respond_with(ResponseTemplate::new(201).set_body_json(issue(1347, "open", None)))
         .expect(1)
@@ -120,7 +124,12 @@ async fn a_configured_project_gets_the_issue_and_its_due_date_field() {
     let mut config = config(TrackerKind::Github, &server);
     config.github_project_id = Some("PVT_kwDOB".into());
     config.github_due_field_id = Some("PVTF_due".into());
-    let tracker = Tracker::new(&config, &MutationGate::new(Duration::from_millis(5))).unwrap();
+    let tracker = Tracker::new(
+        &config,
+        &MutationGate::new(Duration::from_millis(5)),
+        &loopback(),
+    )
+    .unwrap();
 
     tracker.create_issue(&spec()).await.unwrap();
 
@@ -356,7 +365,12 @@ async fn a_create_that_times_out_is_unknown_and_the_marker_label_lists_the_issue
         .await;
     let mut config = config(TrackerKind::Github, &server);
     config.request_timeout = Duration::from_millis(300);
-    let tracker = Tracker::new(&config, &MutationGate::new(Duration::from_millis(5))).unwrap();
+    let tracker = Tracker::new(
+        &config,
+        &MutationGate::new(Duration::from_millis(5)),
+        &loopback(),
+    )
+    .unwrap();
 
     let error = tracker.create_issue(&spec()).await.unwrap_err();
     let found = tracker.find_by_marker(spec().item_id).await.unwrap();
@@ -503,6 +517,7 @@ async fn every_issue_body_sent_to_github_validates_against_githubs_openapi_descr
     let github = Tracker::new(
         &config(TrackerKind::Github, &server),
         &MutationGate::new(Duration::ZERO),
+        &loopback(),
     )
     .unwrap();
 

@@ -6,12 +6,13 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::super::{MutationGate, Status, Tracker, TrackerError, TrackerKind};
-use super::{bodies, config, requests, spec};
+use super::{bodies, config, loopback, requests, spec};
 
 fn gitlab(server: &MockServer) -> Tracker {
     Tracker::new(
         &config(TrackerKind::Gitlab, server),
         &MutationGate::default(),
+        &loopback(),
     )
     .unwrap()
 }
@@ -78,7 +79,7 @@ async fn a_project_path_is_sent_as_one_encoded_segment() {
         .await;
     let mut config = config(TrackerKind::Gitlab, &server);
     config.project_id = Some("acme/web".into());
-    let tracker = Tracker::new(&config, &MutationGate::default()).unwrap();
+    let tracker = Tracker::new(&config, &MutationGate::default(), &loopback()).unwrap();
 
     let issue = tracker.get_issue("12").await.unwrap();
 

@@ -10,7 +10,7 @@ use super::super::http::{flatten_message, header_wait};
 use super::super::{
     Credentials, MutationGate, Tracker, TrackerConfig, TrackerError, TrackerKind, backoff,
 };
-use super::{config, requests, spec};
+use super::{config, loopback, requests, spec};
 
 #[test]
 fn backoff_grows_within_the_cap_and_never_undercuts_retry_after() {
@@ -34,13 +34,13 @@ fn a_plain_http_base_url_is_refused_unless_allowed_for_a_local_test_target() {
     config.owner = Some("acme".into());
     config.repo = Some("web".into());
 
-    let refused = Tracker::new(&config, &MutationGate::default()).err();
+    let refused = Tracker::new(&config, &MutationGate::default(), &loopback()).err();
     config.allow_insecure_http = true;
-    let allowed = Tracker::new(&config, &MutationGate::default());
+    let allowed = Tracker::new(&config, &MutationGate::default(), &loopback());
     config.base_url = "ftp://api.github.com".into();
-    let ftp = Tracker::new(&config, &MutationGate::default()).err();
+    let ftp = Tracker::new(&config, &MutationGate::default(), &loopback()).err();
     config.base_url = "https://user:pass@api.github.com".into();
-    let with_credentials = Tracker::new(&config, &MutationGate::default()).err();
+    let with_credentials = Tracker::new(&config, &MutationGate::default(), &loopback()).err();
 
     assert!(
         matches!(&refused, Some(TrackerError::Config(m)) if m.contains("https")),
@@ -60,12 +60,12 @@ fn an_empty_base_url_means_the_public_api_except_for_jira() {
     );
     config.owner = Some("acme".into());
     config.repo = Some("web".into());
-    assert!(Tracker::new(&config, &MutationGate::default()).is_ok());
+    assert!(Tracker::new(&config, &MutationGate::default(), &loopback()).is_ok());
 
     config.kind = TrackerKind::Jira;
     config.project_key = Some("OPS".into());
     assert!(matches!(
-        Tracker::new(&config, &MutationGate::default()),
+        Tracker::new(&config, &MutationGate::default(), &loopback()),
         Err(TrackerError::Config(_))
     ));
 }
@@ -102,6 +102,7 @@ async fn redirects_are_not_followed() {
     let tracker = Tracker::new(
         &config(TrackerKind::Jira, &server),
         &MutationGate::default(),
+        &loopback(),
     )
     .unwrap();
 
@@ -133,6 +134,7 @@ async fn a_key_cannot_escape_its_path_segment() {
     let tracker = Tracker::new(
         &config(TrackerKind::Jira, &server),
         &MutationGate::default(),
+        &loopback(),
     )
     .unwrap();
 
@@ -170,7 +172,7 @@ async fn a_tracker_that_cannot_be_reached_is_retryable_even_for_a_create() {
     );
     config.allow_insecure_http = true;
     config.project_key = Some("OPS".into());
-    let tracker = Tracker::new(&config, &MutationGate::default()).unwrap();
+    let tracker = Tracker::new(&config, &MutationGate::default(), &loopback()).unwrap();
 
     let error = tracker.create_issue(&spec()).await.unwrap_err();
 

@@ -7,11 +7,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::super::{JiraDialect, MutationGate, Status, Tracker, TrackerError, TrackerKind};
 use super::schema::{assert_query, assert_request_body};
-use super::{bodies, config, requests, spec};
+use super::{bodies, config, loopback, requests, spec};
 
 fn jira(server: &MockServer) -> Tracker {
     let config = config(TrackerKind::Jira, server);
-    Tracker::new(&config, &MutationGate::default()).unwrap()
+    Tracker::new(&config, &MutationGate::default(), &loopback()).unwrap()
 }
 
 fn issue_bean(key: &str, category: &str, status: &str, resolution: Option<&str>) -> Value {
@@ -393,7 +393,7 @@ async fn a_create_that_times_out_is_unknown_and_its_marker_finds_the_issue() {
         .await;
     let mut config = config(TrackerKind::Jira, &server);
     config.request_timeout = Duration::from_millis(300);
-    let tracker = Tracker::new(&config, &MutationGate::default()).unwrap();
+    let tracker = Tracker::new(&config, &MutationGate::default(), &loopback()).unwrap();
 
     let error = tracker.create_issue(&spec()).await.unwrap_err();
     let found = tracker
@@ -589,7 +589,7 @@ async fn data_center_uses_rest_v2_plain_text_and_user_names() {
     config.credentials = super::super::Credentials::Bearer {
         token: "dc-pat".into(),
     };
-    let tracker = Tracker::new(&config, &MutationGate::default()).unwrap();
+    let tracker = Tracker::new(&config, &MutationGate::default(), &loopback()).unwrap();
 
     tracker.create_issue(&spec()).await.unwrap();
 

@@ -6,12 +6,13 @@ use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::super::{MutationGate, Status, Tracker, TrackerError, TrackerKind};
-use super::{bodies, config, spec};
+use super::{bodies, config, loopback, spec};
 
 fn linear(server: &MockServer) -> Tracker {
     Tracker::new(
         &config(TrackerKind::Linear, server),
         &MutationGate::default(),
+        &loopback(),
     )
     .unwrap()
 }

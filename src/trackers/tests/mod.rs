@@ -17,6 +17,11 @@ use wiremock::{MockServer, Request};
 
 use super::{Assignee, Credentials, IssueSpec, Priority, Status, TrackerConfig, TrackerKind};
 
+/// The outbound client with the mock servers' loopback allow-listed.
+fn loopback() -> reqwest::Client {
+    crate::outbound::client(&["127.0.0.1/32".parse().unwrap()]).unwrap()
+}
+
 /// A config pointing at the mock server (plain http, so insecure http is allowed).
 fn config(kind: TrackerKind, server: &MockServer) -> TrackerConfig {
     let credentials = match kind {
