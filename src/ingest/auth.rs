@@ -12,6 +12,9 @@ use super::Headers;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Bytes in an HMAC-SHA256 tag.
+const HMAC_LEN: usize = 32;
+
 /// Signatures looked at per delivery. Senders list one per active secret (two
 /// during a rotation); a cap keeps a header stuffed with hundreds of them from
 /// costing an HMAC over the body each.
@@ -55,16 +58,18 @@ pub enum VerifyError {
 }
 
 /// True when `tag` is the HMAC-SHA256 of `parts` (concatenated) under any key.
+/// A tag of another length cannot match, so the body is not hashed for it.
 pub(super) fn hmac_matches(keys: &[&[u8]], parts: &[&[u8]], tag: &[u8]) -> bool {
-    keys.iter().any(|key| {
-        let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-            return false;
-        };
-        for part in parts {
-            mac.update(part);
-        }
-        mac.verify_slice(tag).is_ok()
-    })
+    tag.len() == HMAC_LEN
+        && keys.iter().any(|key| {
+            let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+                return false;
+            };
+            for part in parts {
+                mac.update(part);
+            }
+            mac.verify_slice(tag).is_ok()
+        })
 }
 
 /// Accepts when any of the hex signatures is the HMAC of `parts` under any key.

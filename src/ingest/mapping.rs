@@ -129,10 +129,91 @@ static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     runtime
 });
 
+/// How deep an expression may nest. jmespath parses and evaluates by
+/// recursion, so a few hundred levels (`((((a))))`, `!!!!a`, `a.a.a.a`)
+/// overflow a thread's stack and abort the process; real rules nest a few.
+const MAX_NESTING: usize = 32;
+
+/// The largest slice step accepted: jmespath steps through a slice with `i32`
+/// arithmetic that overflows (and then indexes out of bounds) for a step
+/// near `i32::MAX`, as in `alerts[1::2147483647]`.
+const MAX_SLICE_STEP: i32 = 1_000_000;
+
 fn compile(field: &str, expression: &str) -> Result<jmespath::Expression<'static>, String> {
-    RUNTIME
+    let too_deep = || format!("`{field}`: nests deeper than {MAX_NESTING} levels");
+    // Checked on the text first, since parsing is what recurses.
+    if text_nesting(expression) > MAX_NESTING {
+        return Err(too_deep());
+    }
+    let compiled = RUNTIME
         .compile(expression)
-        .map_err(|err| format!("`{field}`: {}", err.reason))
+        .map_err(|err| format!("`{field}`: {}", err.reason))?;
+    match ast_check(compiled.as_ast(), 0) {
+        Ok(()) => Ok(compiled),
+        Err(AstProblem::TooDeep) => Err(too_deep()),
+        Err(AstProblem::SliceStep(step)) => Err(format!(
+            "`{field}`: a slice step of {step} is beyond ±{MAX_SLICE_STEP}"
+        )),
+    }
+}
+
+/// The deepest bracket nesting, counting every `!` as a level too (each is a
+/// recursion of the parser). Brackets inside quotes count as well, which
+/// errs on the strict side.
+fn text_nesting(expression: &str) -> usize {
+    let (mut depth, mut deepest, mut negations) = (0usize, 0usize, 0usize);
+    for c in expression.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '!' => negations += 1,
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest.max(negations)
+}
+
+enum AstProblem {
+    TooDeep,
+    SliceStep(i32),
+}
+
+/// Refuses what evaluation cannot survive: nesting past [`MAX_NESTING`]
+/// (chains such as `a.a.a` nest without brackets) and huge slice steps.
+fn ast_check(ast: &jmespath::ast::Ast, depth: usize) -> Result<(), AstProblem> {
+    use jmespath::ast::Ast;
+    if depth > MAX_NESTING {
+        return Err(AstProblem::TooDeep);
+    }
+    let next = |child: &Ast| ast_check(child, depth + 1);
+    match ast {
+        Ast::Slice { step, .. } if step.unsigned_abs() > MAX_SLICE_STEP.unsigned_abs() => {
+            Err(AstProblem::SliceStep(*step))
+        }
+        Ast::Comparison { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::Subexpr { lhs, rhs, .. } => next(lhs).and_then(|()| next(rhs)),
+        Ast::Condition {
+            predicate, then, ..
+        } => next(predicate).and_then(|()| next(then)),
+        Ast::Expref { ast: node, .. }
+        | Ast::Flatten { node, .. }
+        | Ast::Not { node, .. }
+        | Ast::ObjectValues { node, .. } => next(node),
+        Ast::Function { args: nodes, .. }
+        | Ast::MultiList {
+            elements: nodes, ..
+        } => nodes.iter().try_for_each(next),
+        Ast::MultiHash { elements, .. } => elements.iter().try_for_each(|pair| next(&pair.value)),
+        Ast::Identity { .. }
+        | Ast::Field { .. }
+        | Ast::Index { .. }
+        | Ast::Literal { .. }
+        | Ast::Slice { .. } => Ok(()),
+    }
 }
 
 impl MappingRules {
@@ -528,6 +609,40 @@ mod tests {
         let problems = rules.problems();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].0, "title");
+    }
+
+    #[test]
+    fn a_slice_step_near_i32_max_is_refused_instead_of_panicking() {
+        // jmespath's slice loop overflowed on this step and panicked.
+        let rules = rules(serde_json::json!({"title": "to_string(a[1::2147483647])"}));
+        let problems = rules.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].1.contains("slice step"), "{problems:?}");
+        let body = serde_json::json!({"a": [1, 2, 3]});
+        assert!(rules.events(&body).is_err());
+        let fine = self::rules(serde_json::json!({"title": "to_string(a[::-2])"}));
+        assert_eq!(fine.events(&body).unwrap()[0].title, "[3,1]");
+    }
+
+    #[test]
+    fn deeply_nested_expressions_are_refused_instead_of_overflowing_the_stack() {
+        // Each of these, a thousand deep, aborted the process.
+        for expression in [
+            format!("{}a{}", "(".repeat(1000), ")".repeat(1000)),
+            format!("{}a{}", "[".repeat(1000), "]".repeat(1000)),
+            format!("{}a", "!".repeat(1000)),
+            vec!["a"; 1000].join("."),
+            vec!["a"; 1000].join(" | "),
+        ] {
+            let rules = rules(serde_json::json!({"title": expression}));
+            let problems = rules.problems();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].1.contains("nests deeper"), "{problems:?}");
+            assert!(rules.events(&serde_json::json!({"a": "x"})).is_err());
+        }
+        let nested = rules(serde_json::json!({"title": "a.a.a.a.a.a.a.a"}));
+        let body = serde_json::json!({"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": "x"}}}}}}}});
+        assert_eq!(nested.events(&body).unwrap()[0].title, "x");
     }
 
     #[test]

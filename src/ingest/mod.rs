@@ -42,6 +42,8 @@ mod json;
 mod mapping;
 mod opsgenie;
 mod pagerduty;
+#[cfg(test)]
+mod proptests;
 mod sentry;
 #[cfg(test)]
 mod testing;
