@@ -18,6 +18,7 @@ mod graphql_stats;
 mod graphql_subscription;
 mod health;
 mod helpers;
+mod inert_output;
 mod integrations;
 mod openapi;
 mod people;
