@@ -48,16 +48,90 @@ pub struct DocumentActionItem {
     pub external_url: Option<String>,
 }
 
-/// Makes text safe inside a table cell: pipes escaped, line breaks kept as `<br>`.
+/// User text as literal Markdown: it reads as typed and cannot change the
+/// document. Every character CommonMark or GFM gives a meaning to inside a
+/// line is backslash-escaped (code spans, emphasis, strikethrough, links,
+/// raw HTML, autolinks, entities, table pipes, heading closers), and so is
+/// what would open a block at the start of a line (list markers, quotes,
+/// thematic breaks, setext underlines).
+fn literal(text: &str) -> String {
+    let text = text.trim();
+    let mut out = String::with_capacity(text.len() + 8);
+    let ordered_marker = text
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|&at| (1..=9).contains(&at) && text[at..].starts_with(['.', ')']));
+    for (at, c) in text.char_indices() {
+        let opens_block = at == 0 && matches!(c, '-' | '+' | '=');
+        if opens_block
+            || Some(at) == ordered_marker
+            || matches!(
+                c,
+                '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '<' | '>' | '&' | '#' | '|'
+            )
+        {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Line breaks as Markdown sees them: CR, LF or both.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\r\n").flat_map(|l| l.split(['\r', '\n']))
+}
+
+/// Makes text safe inside a table cell: escaped, line breaks kept as `<br>`.
 fn cell(text: &str) -> String {
-    let text = text.trim().replace('\\', "\\\\").replace('|', "\\|");
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let lines: Vec<String> = lines(text.trim()).map(literal).collect();
     lines.join("<br>")
 }
 
 /// Text on one line, for headings and metadata.
 fn inline(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    literal(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Text of several paragraphs (blank lines between them), each line escaped.
+fn paragraphs(text: &str) -> String {
+    let mut paragraphs: Vec<Vec<String>> = vec![Vec::new()];
+    for line in lines(text).map(str::trim) {
+        match paragraphs.last_mut() {
+            Some(current) if !line.is_empty() => current.push(literal(line)),
+            Some(current) if !current.is_empty() => paragraphs.push(Vec::new()),
+            _ => {}
+        }
+    }
+    paragraphs
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.join("\n"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A destination a link may have: an http(s) URL, with what would end or
+/// escape a Markdown link destination (or a table cell) percent-encoded.
+fn link_destination(url: &str) -> Option<String> {
+    let url = url.trim();
+    let scheme = url.split_once("://")?.0.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    Some(
+        url.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~:/?#@!$'*+,;=%[]".contains(&b) {
+                    (b as char).to_string()
+                } else if b == b'&' {
+                    // An entity in a destination would be decoded: `\&` keeps it `&`.
+                    "\\&".to_owned()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+    )
 }
 
 fn timestamp(at: DateTime<Utc>) -> String {
@@ -122,7 +196,7 @@ fn metadata(out: &mut String, doc: &Document) {
 
 fn section_summary(out: &mut String, doc: &Document) {
     out.push_str("## Summary\n\n");
-    let summary = doc.summary.as_deref().map(str::trim).unwrap_or_default();
+    let summary = paragraphs(doc.summary.as_deref().unwrap_or_default());
     if summary.is_empty() {
         out.push_str("_No summary._\n\n");
     } else {
@@ -192,11 +266,9 @@ fn section_causes(out: &mut String, causes: &[DocumentCause]) {
     }
 }
 
+/// The tracker's issue: its key, linked when the tracker gave an http(s) URL.
 fn tracker_link(item: &DocumentActionItem) -> String {
-    let url = item
-        .external_url
-        .as_deref()
-        .map(|u| u.trim().replace(' ', "%20").replace(')', "%29"));
+    let url = item.external_url.as_deref().and_then(link_destination);
     match (item.external_key.as_deref(), url) {
         (Some(key), Some(url)) => format!("[{}]({url})", cell(key)),
         (None, Some(url)) => format!("[link]({url})"),
@@ -364,6 +436,84 @@ mod tests {
             "| Alert on zero successful checkouts | Detection | Engineer B | 2025-04-01 | open | \
              [OPS-12](https://example.atlassian.net/browse/OPS-12) |"
         ), "{md}");
+    }
+
+    /// Lines that would each change a document if inserted as they are.
+    const HOSTILE: [&str; 16] = [
+        "# heading ##",
+        "```unclosed fence",
+        "~~~ another fence",
+        "<!-- swallows the rest",
+        "<script>alert(1)</script>",
+        "[Read the post-mortem](javascript:alert(1)) ![img](x.png)",
+        "*em* _em_ **strong** ~~struck~~ `code`",
+        "> quoted",
+        "- item",
+        "+ item",
+        "12. item",
+        "3) item",
+        "===",
+        "a | b",
+        "&amp; &#60; &lt; <https://evil.example> trailing \\",
+        "[ref]: https://evil.example",
+    ];
+
+    /// The events of `markdown` as GFM renderers see it, and its text.
+    fn parse(markdown: &str) -> (Vec<String>, String) {
+        use pulldown_cmark::{Event, Options, Parser};
+        let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        let mut tags = Vec::new();
+        let mut text = String::new();
+        for event in Parser::new_ext(markdown, options) {
+            match event {
+                Event::Text(t) => text.push_str(&t),
+                Event::SoftBreak => text.push('\n'),
+                other => tags.push(format!("{other:?}")),
+            }
+        }
+        (tags, text)
+    }
+
+    #[test]
+    fn user_text_on_a_line_of_its_own_stays_one_paragraph_of_literal_text() {
+        for line in HOSTILE {
+            let (tags, text) = parse(&literal(line));
+            assert_eq!(tags, ["Start(Paragraph)", "End(Paragraph)"], "{line}");
+            assert_eq!(text, line);
+        }
+    }
+
+    #[test]
+    fn summary_paragraphs_are_kept_and_each_line_is_literal() {
+        let summary = HOSTILE.join("\r\n") + "\r\rsecond paragraph\n===";
+        let (tags, text) = parse(&paragraphs(&summary));
+        let paragraph = ["Start(Paragraph)", "End(Paragraph)"];
+        assert_eq!(tags, [paragraph, paragraph].concat());
+        assert_eq!(text, HOSTILE.join("\n") + "second paragraph\n===");
+    }
+
+    #[test]
+    fn a_table_cell_holds_its_text_whatever_it_is() {
+        for line in HOSTILE {
+            let table = format!("| a | b |\n|---|---|\n| {} | x |\n", cell(line));
+            let (tags, text) = parse(&table);
+            let cells = tags.iter().filter(|t| *t == "Start(TableCell)").count();
+            assert_eq!(cells, 4, "{line}: {tags:?}");
+            assert_eq!(text, format!("ab{line}x"));
+        }
+    }
+
+    #[test]
+    fn only_http_links_are_linked_and_their_destination_cannot_break_out() {
+        assert_eq!(link_destination("javascript:alert(1)"), None);
+        assert_eq!(link_destination("data://text/html,x"), None);
+        let url = link_destination("https://t.example/a b)|<x>&y").unwrap();
+        assert_eq!(url, "https://t.example/a%20b%29%7C%3Cx%3E\\&y");
+        let (tags, _) = parse(&format!("[OPS-1]({url})"));
+        assert!(
+            tags.iter().any(|t| t.contains("a%20b%29%7C%3Cx%3E&y")),
+            "{tags:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{ActionItemStatus, action_item, person};
-use icalendar::{Calendar, Component, Event, EventLike};
+use icalendar::{Calendar, Component, Event, EventLike, Property};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -115,10 +115,16 @@ pub async fn items(
 }
 
 /// Renders the feed. Each item is an all-day event on its due date, repeating
-/// by its rule when it is a recurring check.
+/// by its rule when it is a recurring check. Every text value goes through
+/// [`clean`] and the icalendar crate escapes the TEXT properties it knows; the
+/// UID, URL and RRULE are hindsight's own (ids, the configured public URL, a
+/// rule normalized when it was stored).
 pub fn render(name: &str, items: &[Seen<action_item::Model>], public_url: &str) -> String {
     let mut calendar = Calendar::new();
-    calendar.name(name);
+    let name = one_line(name);
+    // The crate writes RFC 7986 `NAME` raw, so it is escaped here; `X-WR-CALNAME` it escapes.
+    calendar.append_property(Property::new("NAME", escape_text(&name)));
+    calendar.append_property(Property::new("X-WR-CALNAME", name));
     for item in items {
         let Some(due) = item.due_date() else { continue };
         let link = format!("{public_url}/api/v1/action-items/{}", item.id());
@@ -126,8 +132,8 @@ pub fn render(name: &str, items: &[Seen<action_item::Model>], public_url: &str) 
         event
             .uid(&format!("{}@hindsight", item.id()))
             .timestamp(item.updated_at())
-            .summary(&format!("Action item: {}", item.title()))
-            .description(format!("{}\n\n{link}", item.description()).trim_start())
+            .summary(&one_line(&format!("Action item: {}", item.title())))
+            .description(clean(&format!("{}\n\n{link}", item.description())).trim_start())
             .url(&link)
             .all_day(due);
         if let Some(rule) = item.recurrence() {
@@ -136,4 +142,52 @@ pub fn render(name: &str, items: &[Seen<action_item::Model>], public_url: &str) 
         calendar.push(event.done());
     }
     calendar.done().to_string()
+}
+
+/// What RFC 5545 TEXT may hold: no control characters but tab and the line
+/// feed (which the escaping turns into `\n`); a CR, alone or before a LF, is
+/// a line break too, so a value can never end the content line it is on.
+fn clean(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
+/// [`clean`] on one line, for names and summaries.
+fn one_line(text: &str) -> String {
+    clean(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// RFC 5545 §3.3.11 escaping of a TEXT value.
+fn escape_text(text: &str) -> String {
+    clean(text)
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_carriage_return_or_line_feed_cannot_start_a_property() {
+        assert_eq!(
+            escape_text("Ops\r\nX-INJECTED:1\rY:2\nZ:3"),
+            "Ops\\nX-INJECTED:1\\nY:2\\nZ:3"
+        );
+        assert_eq!(one_line("Ops\r\nX-INJECTED:1"), "Ops X-INJECTED:1");
+    }
+
+    #[test]
+    fn text_values_are_escaped_as_rfc_5545_says() {
+        assert_eq!(escape_text(r"a\b;c,d"), r"a\\b\;c\,d");
+        assert_eq!(
+            escape_text("tab\tkept, bell\u{7} and nul\0 dropped"),
+            "tab\tkept\\, bell and nul dropped"
+        );
+    }
 }

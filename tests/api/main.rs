@@ -19,6 +19,7 @@ mod graphql_subscription;
 mod hardening;
 mod health;
 mod helpers;
+mod inert_output;
 mod integrations;
 mod openapi;
 mod outbound;
