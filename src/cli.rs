@@ -128,8 +128,9 @@ impl Cli {
                 if states.is_empty() {
                     states = vec![DeliveryState::Unparsed, DeliveryState::Ignored];
                 }
+                // The server migrates; a second process migrating a live SQLite
+                // file only meets its writes.
                 let db = startup::connect(&settings.database_url).await?;
-                startup::migrate(&db).await?;
                 let prefill = Prefill::new(settings.ingest.clone(), TimelineFeed::new(1));
                 let replayer = Replayer {
                     db: &db,
