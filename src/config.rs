@@ -464,13 +464,17 @@ impl Settings {
         {
             bail!("HINDSIGHT_JWT_SECRET must be at least 32 bytes long");
         }
-        if let Some(url) = self
+        if let Some(position) = self
             .practice
             .slack_webhook_urls
             .iter()
-            .find(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+            .position(|u| !u.starts_with("https://") && !u.starts_with("http://"))
         {
-            bail!("HINDSIGHT_SLACK_WEBHOOK_URL must hold http(s) URLs, got {url:?}");
+            // The URL is a secret: say which entry, never what it holds.
+            bail!(
+                "HINDSIGHT_SLACK_WEBHOOK_URL must hold http(s) URLs; entry {} is not one",
+                position + 1
+            );
         }
         if self.ingest.delivery_retention < Duration::from_secs(7 * 86_400) {
             bail!("HINDSIGHT_DELIVERY_RETENTION must be at least 7d: senders retry for days");

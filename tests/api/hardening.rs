@@ -107,3 +107,15 @@ async fn the_sqlite_database_is_readable_by_its_owner_only() {
         assert_eq!(mode & 0o077, 0, "{file} is {mode:o}");
     }
 }
+
+#[test]
+fn a_malformed_slack_url_is_refused_without_printing_it() {
+    let mut settings = crate::helpers::test_settings("sqlite::memory:".into());
+    settings.practice.slack_webhook_urls = vec![
+        "https://hooks.slack.com/services/T0/B0/fine".into(),
+        "hooks.slack.com/services/T0/B0/s3cr3t".into(),
+    ];
+    let err = settings.validate().unwrap_err().to_string();
+    assert!(err.contains("entry 2"), "{err}");
+    assert!(!err.contains("s3cr3t"), "the secret path is printed: {err}");
+}
