@@ -286,12 +286,7 @@ impl SyncSettings {
 impl IngestSettings {
     fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let defaults = Self::default();
-        let duration = |name: &str, default: Duration| -> anyhow::Result<Duration> {
-            match var(name) {
-                Some(text) => crate::auth::parse_ttl(&text).with_context(|| name.to_owned()),
-                None => Ok(default),
-            }
-        };
+        let duration = |name: &str, default: Duration| duration_var(&var, name, default);
         Ok(Self {
             rotation_grace: duration("HINDSIGHT_SECRET_ROTATION_GRACE", defaults.rotation_grace)?,
             delivery_retention: duration(
@@ -371,6 +366,18 @@ pub fn redact_url(url: &str) -> String {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hindsight.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// A duration setting (`90s`, `15m`, `24h`, `7d`), or `default` when unset.
+fn duration_var(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    match var(name) {
+        Some(text) => crate::auth::parse_ttl(&text).with_context(|| name.to_owned()),
+        None => Ok(default),
+    }
+}
+
 /// How long a request body may take to arrive.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -417,10 +424,7 @@ impl Settings {
             },
             secret_key,
             body_limit,
-            body_timeout: match var("HINDSIGHT_BODY_TIMEOUT") {
-                Some(text) => crate::auth::parse_ttl(&text).context("HINDSIGHT_BODY_TIMEOUT")?,
-                None => DEFAULT_BODY_TIMEOUT,
-            },
+            body_timeout: duration_var(&var, "HINDSIGHT_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT)?,
             log_json: var("HINDSIGHT_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             graphql: GraphqlSettings::from_env(var)?,
             practice: PracticeSettings {

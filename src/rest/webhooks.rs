@@ -64,15 +64,17 @@ pub async fn receive(
     id: web::Path<Uuid>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let receiver = Receiver {
+        db: &state.db,
+        key: &state.settings.secret_key,
+        prefill: &state.prefill,
+        stats: &state.deliveries,
+        integrations: &state.integrations,
+        writer: state.webhook_writer.as_ref(),
+        metrics: &state.metrics.webhooks,
+    };
     // An unknown integration is answered before its body is read.
-    state
-        .integrations
-        .get(&state.db, *id)
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound(what) => ApiError::NotFound(what),
-            _ => ApiError::Unavailable("the delivery could not be checked; retry shortly"),
-        })?;
+    let record = receiver.integration(*id).await?;
     // Raw bytes first, with the size limit: the signature covers them exactly.
     // A sender that trickles its body holds no slot while it does.
     let body = read_body(
@@ -88,21 +90,12 @@ pub async fn receive(
         ));
     };
     let (headers, stored_headers) = request_headers(&req);
-    let receiver = Receiver {
-        db: &state.db,
-        key: &state.settings.secret_key,
-        prefill: &state.prefill,
-        stats: &state.deliveries,
-        integrations: &state.integrations,
-        writer: state.webhook_writer.as_ref(),
-        metrics: &state.metrics.webhooks,
-    };
     let request = WebhookRequest {
         headers,
         stored_headers,
         body: body.to_vec(),
         request_id: super::extract::request_id(&req),
     };
-    let receipt = receiver.receive(*id, request).await?;
+    let receipt = receiver.receive(record, request).await?;
     Ok(HttpResponse::Accepted().json(ReceiptOut::from(receipt)))
 }

@@ -91,19 +91,24 @@ fn retry_later(err: DbErr) -> ApiError {
 }
 
 impl Receiver<'_> {
-    pub async fn receive(
-        &self,
-        integration_id: Uuid,
-        request: WebhookRequest,
-    ) -> ApiResult<Receipt> {
-        let record = self
-            .integrations
+    /// The integration a delivery is for: 404 when unknown, 503 (retry) when
+    /// it cannot be read, so a sender never drops a delivery over our outage.
+    pub async fn integration(&self, integration_id: Uuid) -> ApiResult<integration::Model> {
+        self.integrations
             .get(self.db, integration_id)
             .await
             .map_err(|e| match e {
                 ApiError::NotFound(what) => ApiError::NotFound(what),
                 _ => ApiError::Unavailable("the delivery could not be checked; retry shortly"),
-            })?;
+            })
+    }
+
+    /// Verifies and keeps a delivery to `record` (see [`Self::integration`]).
+    pub async fn receive(
+        &self,
+        record: integration::Model,
+        request: WebhookRequest,
+    ) -> ApiResult<Receipt> {
         let at = now();
         if let Err(err) = self.verify(&record, &request, at) {
             self.stats
