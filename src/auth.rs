@@ -163,28 +163,6 @@ pub struct AuthUser {
     pub role: Role,
 }
 
-impl AuthUser {
-    /// Fails with 403 unless the caller has at least `role`.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.role >= role {
-            return Ok(());
-        }
-        Err(ApiError::Forbidden(match role {
-            Role::Viewer => "this needs the viewer role",
-            Role::Editor => "this needs the editor role: viewers can only read",
-            Role::Admin => "this needs the admin role",
-        }))
-    }
-
-    pub fn can_write(&self) -> Result<(), ApiError> {
-        self.require(Role::Editor)
-    }
-
-    pub fn can_admin(&self) -> Result<(), ApiError> {
-        self.require(Role::Admin)
-    }
-}
-
 impl TokenVerifier {
     /// The caller named by an `Authorization` value (`Bearer <token>`): the
     /// header of an HTTP request, or the same string in a WebSocket's init payload.

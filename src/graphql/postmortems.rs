@@ -297,7 +297,6 @@ pub struct PostmortemQuery;
 impl PostmortemQuery {
     /// One post-mortem, or null when there is none with this id.
     async fn postmortem(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<PostMortem>> {
-        Caller::get(ctx)?.read()?;
         Ok(Caller::loaders(ctx)?
             .postmortems
             .load_one(id)
@@ -316,7 +315,6 @@ impl PostmortemQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostMortem>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         let page = caller.page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = PostmortemFilter {
@@ -424,7 +422,7 @@ impl PostmortemMutation {
         input: PostMortemInput,
     ) -> Result<PostMortem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = PostmortemIn {
             title: input.title,
             summary: input.summary,
@@ -440,14 +438,7 @@ impl PostmortemMutation {
             author_id: input.author_id,
             anonymized: input.anonymized,
         };
-        let view = postmortems::create(
-            &caller.state.db,
-            input,
-            &caller.state.prefill,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let view = postmortems::create(&s, input).await.gql()?;
         Ok(PostMortem::new(view))
     }
 
@@ -461,7 +452,7 @@ impl PostmortemMutation {
         expected_version: Option<i32>,
     ) -> Result<PostMortem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = PostmortemPatch {
             title: input.title,
             summary: input.summary,
@@ -477,27 +468,17 @@ impl PostmortemMutation {
             author_id: input.author_id.into(),
             anonymized: input.anonymized,
         };
-        let view = postmortems::update(
-            &caller.state.core,
-            id,
-            &caller.user,
-            patch,
-            precondition(expected_version),
-            &caller.state.prefill,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let view = postmortems::update(&s, id, patch, precondition(expected_version))
+            .await
+            .gql()?;
         Ok(PostMortem::new(view))
     }
 
     /// Deletes a post-mortem and everything under it (admin). True when deleted.
     async fn delete_postmortem(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        postmortems::delete(&caller.state.db, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        postmortems::delete(&s, id).await.gql()?;
         Ok(true)
     }
 }

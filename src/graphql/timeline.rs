@@ -71,7 +71,7 @@ impl TimelineMutation {
         input: TimelineEntryInput,
     ) -> Result<TimelineEntry> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = EntryIn {
             occurred_at: input.occurred_at,
             kind: input.kind,
@@ -80,9 +80,7 @@ impl TimelineMutation {
             link: input.link,
             service: input.service,
         };
-        let entry = timeline::add_entry(&caller.state.core, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let entry = timeline::add_entry(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }
@@ -96,7 +94,7 @@ impl TimelineMutation {
         expected_version: Option<i32>,
     ) -> Result<TimelineEntry> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = EntryPatch {
             occurred_at: input.occurred_at,
             kind: input.kind,
@@ -106,16 +104,9 @@ impl TimelineMutation {
             service: input.service.into(),
         };
         let check = precondition(expected_version);
-        let entry = timeline::update(
-            &caller.state.db,
-            postmortem_id,
-            id,
-            patch,
-            check,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let entry = timeline::update(&s, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }
@@ -128,10 +119,8 @@ impl TimelineMutation {
         id: Uuid,
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        timeline::delete(&caller.state.db, postmortem_id, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        timeline::delete(&s, postmortem_id, id).await.gql()?;
         Ok(true)
     }
 
@@ -143,14 +132,12 @@ impl TimelineMutation {
         input: CauseInput,
     ) -> Result<Cause> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = CauseIn {
             area: input.area.into(),
             description: input.description,
         };
-        let cause = causes::create(&caller.state.db, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let cause = causes::create(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause::new(cause, &redactor))
     }
@@ -164,22 +151,15 @@ impl TimelineMutation {
         expected_version: Option<i32>,
     ) -> Result<Cause> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = CausePatch {
             area: input.area.map(Into::into),
             description: input.description,
         };
         let check = precondition(expected_version);
-        let cause = causes::update(
-            &caller.state.db,
-            postmortem_id,
-            id,
-            patch,
-            check,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let cause = causes::update(&s, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause::new(cause, &redactor))
     }
@@ -187,10 +167,8 @@ impl TimelineMutation {
     /// Deletes a cause (admin).
     async fn delete_cause(&self, ctx: &Context<'_>, postmortem_id: Uuid, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        causes::delete(&caller.state.db, postmortem_id, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        causes::delete(&s, postmortem_id, id).await.gql()?;
         Ok(true)
     }
 }
@@ -208,7 +186,6 @@ impl TimelineSubscription {
         postmortem_id: Uuid,
     ) -> Result<impl Stream<Item = TimelineEntry> + use<>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         postmortems::get_record(&caller.state.db, postmortem_id)
             .await
             .gql()?;

@@ -6,12 +6,12 @@ use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::StreamExt as _;
-use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 use crate::{
     auth::AuthUser,
     error::{ApiError, FieldError},
-    services::audit::Actor,
+    services::session::{Admin, Reader, Session, Writer},
     startup::AppState,
 };
 
@@ -237,16 +237,6 @@ fn unknown_field_name(message: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_owned())
 }
 
-/// Deserializes a field that may be absent (leave as is), `null` (clear it) or a
-/// value (set it): `Option<Option<T>>` with `#[serde(default, deserialize_with = "nullable")]`.
-pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
 /// The tag clients send back in `If-Match`.
 pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
@@ -301,18 +291,36 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
         .map(|id| id.to_string())
 }
 
-/// Who is writing, for the audit log: the authenticated caller (401 like
-/// [`AuthUser`]) and the request's id. Every mutating service function takes one.
-impl FromRequest for Actor {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        let request_id = request_id(req);
-        Box::pin(async move { Ok(Actor::user(&user.await?, request_id)) })
-    }
+/// The caller as the use cases take them: authenticated (401), then allowed
+/// (403), before any body is read, so a caller who may not write learns
+/// nothing from how their body would have been judged. A handler names the
+/// capability it needs (`Reader`, `Writer`, `Admin`) and hands it
+/// to its use case; there is no other way to get one.
+fn session(req: &HttpRequest) -> Result<Session, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
+    let user = match actix_web::HttpMessage::extensions(req).get::<AuthUser>() {
+        Some(user) => user.clone(),
+        None => authenticate(req)?,
+    };
+    Ok(Session::new(state.core.clone(), user, request_id(req)))
 }
+
+macro_rules! capability {
+    ($($name:ident => $check:ident),+) => {$(
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = std::future::Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                std::future::ready(session(req).and_then(Session::$check))
+            }
+        }
+    )+};
+}
+
+capability!(Reader => reader, Writer => writer, Admin => admin);
 
 #[cfg(test)]
 mod tests {

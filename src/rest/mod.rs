@@ -34,11 +34,11 @@ use serde::{Serialize, de::DeserializeOwned};
 use tracing_actix_web::RequestId;
 
 use crate::{
-    auth::AuthUser,
     error::{ApiError, ApiResult},
     services::{
-        anonymity::{self, Audience, Redactor},
+        anonymity::{self, Redactor},
         postmortems::get_record,
+        session::Session,
     },
     startup::AppState,
 };
@@ -310,12 +310,11 @@ impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
 
 /// How people appear to this reader in one post-mortem.
 pub async fn redactor_for(
-    state: &AppState,
-    user: &AuthUser,
+    s: &Session,
     postmortem_id: uuid::Uuid,
 ) -> ApiResult<std::sync::Arc<Redactor>> {
-    let pm = get_record(&state.db, postmortem_id).await?;
-    anonymity::redactor(&state.db, Audience::of(user, &state.settings), &pm).await
+    let pm = get_record(s.db(), postmortem_id).await?;
+    anonymity::redactor(s.db(), s.audience(), &pm).await
 }
 
 /// 200 with the resource's `ETag`.

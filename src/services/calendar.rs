@@ -1,6 +1,8 @@
 //! Calendar feeds: action item due dates and recurring checks as iCalendar,
 //! read by calendar apps with a per-person token that can be revoked.
 
+use super::session::Reader;
+use crate::auth::Role;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{ActionItemStatus, action_item, person};
 use icalendar::{Calendar, Component, Event, EventLike, Property};
@@ -30,11 +32,9 @@ fn hash(token: &str) -> String {
 
 /// Issues a new feed token for a person, replacing (and so revoking) any
 /// earlier one. Only its hash is stored; the token is shown once.
-pub async fn issue_token(
-    db: &impl TransactionTrait,
-    person_id: Uuid,
-    actor: &Actor,
-) -> ApiResult<String> {
+pub async fn issue_token(s: &Reader, person_id: Uuid) -> ApiResult<String> {
+    let (db, actor) = (s.db(), s.actor());
+    may_manage(s, &people::get(db, person_id).await?)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -42,12 +42,19 @@ pub async fn issue_token(
     Ok(token)
 }
 
-pub async fn revoke_token(
-    db: &impl TransactionTrait,
-    person_id: Uuid,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn revoke_token(s: &Reader, person_id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
+    may_manage(s, &people::get(db, person_id).await?)?;
     set_token_hash(db, person_id, None, Action::RevokeToken, actor).await
+}
+
+/// Admins, or the person themselves, may manage a feed token.
+fn may_manage(s: &Reader, person: &person::Model) -> ApiResult<()> {
+    if s.user().sub.eq_ignore_ascii_case(&person.email) {
+        Ok(())
+    } else {
+        s.require(Role::Admin)
+    }
 }
 
 /// The hash is a credential: the entry says that it changed, never what it is.

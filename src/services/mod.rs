@@ -20,6 +20,7 @@ pub mod people;
 pub mod postmortems;
 pub mod prefill;
 pub mod publishing;
+pub mod session;
 pub mod stats;
 pub mod sync;
 pub mod timeline;
@@ -35,23 +36,45 @@ use sea_orm::{
     DatabaseBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, SqliteTransactionMode,
     TransactionOptions, TransactionTrait, sea_query::Expr,
 };
+use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, FieldError};
 
 /// What the use cases need besides the caller, built once at start: the
 /// database, the settings, the feed of new timeline entries, the one outbound
-/// HTTP client (timeouts, no redirects) and the one public URL (the base of
+/// HTTP client (timeouts, no redirects), the one public URL (the base of
 /// every link hindsight hands out: `HINDSIGHT_PUBLIC_URL`, or
-/// `http://<bound address>`). A use case that takes it performs its own
-/// after-commit effects, so no entry point can forget them.
-#[derive(Clone)]
+/// `http://<bound address>`), the metrics, the integrations webhooks read and
+/// the key of person handles. A use case that takes it performs its own
+/// after-commit effects (the feed, the caches, the metrics, announcements),
+/// so no entry point can forget them. Shared as an `Arc`; a
+/// [`session::Session`] adds the caller.
 pub struct Core {
     pub db: sea_orm::DatabaseConnection,
     pub settings: crate::config::Settings,
     pub timeline_feed: timeline::TimelineFeed,
     pub http: reqwest::Client,
     pub public_url: String,
+    pub metrics: crate::telemetry::Metrics,
+    /// Integrations as webhooks need them, read at most once a second each.
+    pub integrations: integrations::IntegrationCache,
+    /// Derived from the secret key once, not per request.
+    pub handles: anonymity::HandleKey,
+    /// Pre-fill settings and what open post-mortems name.
+    pub prefill: prefill::Prefill,
+    /// Delivery counts not yet added to the `integrations` table.
+    pub deliveries: delivery_stats::DeliveryStats,
+}
+
+/// Deserializes a field that may be absent (leave as is), `null` (clear it) or a
+/// value (set it): `Option<Option<T>>` with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// `column IN (ids)`. On PostgreSQL `column = ANY($1)` with the ids as one
