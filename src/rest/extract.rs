@@ -174,7 +174,8 @@ async fn read_all(
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
+    let value: T = serde_path_to_error::deserialize(super::strict::Strict(&mut deserializer))
+        .map_err(shape_error)?;
     deserializer
         .end()
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
@@ -188,10 +189,12 @@ fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     match inner.classify() {
         Category::Data => {
             let message = strip_position(&inner.to_string());
-            let field = if path == "." {
-                unknown_field_name(&message).unwrap_or_default()
-            } else {
-                path
+            let field = match (path.as_str(), missing_field_name(&message)) {
+                // A missing field is reported where its struct is: name it.
+                (".", Some(missing)) => missing,
+                (_, Some(missing)) => format!("{path}.{missing}"),
+                (".", None) => unknown_field_name(&message).unwrap_or_else(|| "body".to_owned()),
+                _ => path,
             };
             ApiError::Validation(vec![FieldError::new(field, message)])
         }
@@ -230,6 +233,11 @@ pub fn without_values(message: &str) -> String {
         }
     }
     message.to_owned()
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
 }
 
 fn unknown_field_name(message: &str) -> Option<String> {
