@@ -382,18 +382,7 @@ async fn every_write_route_refuses_a_viewer_before_judging_the_body_or_the_ids()
         if endpoint.method == M::GET || VIEWER_WRITES.contains(&endpoint.path) {
             continue;
         }
-        let path = endpoint
-            .path
-            .split('/')
-            .map(|part| {
-                if part.starts_with('{') {
-                    uuid::Uuid::new_v4().to_string()
-                } else {
-                    part.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let path = crate::helpers::filled(endpoint.path);
         let method = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes()).unwrap();
         let response = app
             .request(method, &path, Role::Viewer)

@@ -2,7 +2,7 @@ use hindsight::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, filled, spawn_app};
 
 #[tokio::test]
 async fn malformed_json_is_400_and_stores_nothing() {
@@ -132,20 +132,6 @@ async fn hostile_inputs_never_crash_the_server() {
     )
     .await;
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-}
-
-/// A route-table path with every `{param}` filled with a fresh id.
-fn filled(path: &str) -> String {
-    path.split('/')
-        .map(|part| {
-            if part.starts_with('{') {
-                uuid::Uuid::new_v4().to_string()
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Every path of the route table answers a method it does not serve with 405
