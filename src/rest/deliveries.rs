@@ -16,6 +16,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     ingest::Headers,
+    services::present,
     services::{
         deliveries::{
             self, DeliveryFilter, DeliverySummary, DeliveryView, PreviewEvent, ReplayReport,
@@ -129,8 +130,11 @@ pub async fn get(s: Admin, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpRespo
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayIn {
+    #[serde(default, deserialize_with = "present")]
     states: Option<Vec<DeliveryState>>,
+    #[serde(default, deserialize_with = "present")]
     since: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "present")]
     until: Option<DateTime<Utc>>,
 }
 
@@ -160,6 +164,7 @@ pub struct PreviewIn {
     raw_body: Option<String>,
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "present")]
     config: Option<IntegrationConfig>,
 }
 

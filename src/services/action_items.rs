@@ -47,7 +47,9 @@ pub struct ActionItemIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionItemPatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub cause_id: Option<Option<Uuid>>,
@@ -59,6 +61,7 @@ pub struct ActionItemPatch {
     pub due_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     pub priority: Option<Option<Priority>>,
+    #[serde(default, deserialize_with = "super::present")]
     pub status: Option<ActionItemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub recurrence: Option<Option<String>>,

@@ -30,7 +30,9 @@ pub struct CauseIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CausePatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub area: Option<CauseArea>,
+    #[serde(default, deserialize_with = "super::present")]
     pub description: Option<String>,
 }
 

@@ -42,7 +42,11 @@ pub struct IntegrationConfig {
     pub grafana_timestamp_header: Option<String>,
     /// Where each field of an event is in the body (JMESPath): for custom
     /// templates and the generic kind, and to override a kind's defaults.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::present"
+    )]
     pub rules: Option<MappingRules>,
 }
 
@@ -98,7 +102,9 @@ pub struct IntegrationIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationPatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub config: Option<IntegrationConfig>,
 }
 

@@ -77,6 +77,18 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Deserializes an optional field that may be absent but, when present,
+/// must hold a value: `null` is a 422 naming the field (it would otherwise
+/// read as absent, so `{"email": null}` would silently change nothing).
+/// `Option<T>` with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// `column IN (ids)`. On PostgreSQL `column = ANY($1)` with the ids as one
 /// array: a page of 100 post-mortems is one bind value, not 100, and the
 /// statement keeps one plan whatever the page's length.

@@ -38,7 +38,9 @@ pub struct PersonIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub team: Option<Option<String>>,

@@ -63,9 +63,13 @@ pub struct EntryIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub occurred_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::present")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub link: Option<Option<String>>,

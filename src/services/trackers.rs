@@ -46,7 +46,9 @@ pub struct TrackerIn {
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "super::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
@@ -55,12 +57,14 @@ pub struct TrackerIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackerPatch {
+    #[serde(default, deserialize_with = "super::present")]
     pub name: Option<String>,
     pub base_url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub project_key: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub issue_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
     pub jira_dialect: Option<JiraDialect>,
     #[serde(default, deserialize_with = "nullable")]
     pub owner: Option<Option<String>>,
@@ -76,10 +80,13 @@ pub struct TrackerPatch {
     pub team_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub api_user: Option<Option<String>>,
+    // Credentials may be sent as null: nothing changes (openapi.yaml says so).
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
     pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "super::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
