@@ -16,7 +16,6 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     ingest::Headers,
-    services::present,
     services::{
         deliveries::{
             self, DeliveryFilter, DeliverySummary, DeliveryView, PreviewEvent, ReplayReport,
@@ -130,11 +129,11 @@ pub async fn get(s: Admin, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpRespo
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayIn {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     states: Option<Vec<DeliveryState>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     since: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     until: Option<DateTime<Utc>>,
 }
 
@@ -161,10 +160,11 @@ pub async fn replay(
 #[serde(deny_unknown_fields)]
 pub struct PreviewIn {
     body: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     raw_body: Option<String>,
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     config: Option<IntegrationConfig>,
 }
 

@@ -1,7 +1,7 @@
 //! Action items: commitments with one owner and a due date.
 
-use super::nullable;
 use super::session::{Admin, Writer};
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -47,9 +47,9 @@ pub struct ActionItemIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionItemPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub cause_id: Option<Option<Uuid>>,
@@ -61,7 +61,7 @@ pub struct ActionItemPatch {
     pub due_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     pub priority: Option<Option<Priority>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub status: Option<ActionItemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub recurrence: Option<Option<String>>,

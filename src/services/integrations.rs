@@ -45,7 +45,7 @@ pub struct IntegrationConfig {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "super::present"
+        deserialize_with = "crate::wire::present"
     )]
     pub rules: Option<MappingRules>,
 }
@@ -102,9 +102,9 @@ pub struct IntegrationIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub config: Option<IntegrationConfig>,
 }
 
@@ -147,7 +147,7 @@ fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
     match secret {
         Some(secret) => {
             p.check(
-                (16..=512).contains(&secret.len()) && !secret.contains(char::is_control),
+                (16..=512).contains(&secret.chars().count()) && !secret.contains(char::is_control),
                 "secret",
                 "must be 16 to 512 characters without control characters",
             );

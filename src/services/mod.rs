@@ -36,7 +36,6 @@ use sea_orm::{
     DatabaseBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, SqliteTransactionMode,
     TransactionOptions, TransactionTrait, sea_query::Expr,
 };
-use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -65,28 +64,6 @@ pub struct Core {
     pub prefill: prefill::Prefill,
     /// Delivery counts not yet added to the `integrations` table.
     pub deliveries: delivery_stats::DeliveryStats,
-}
-
-/// Deserializes a field that may be absent (leave as is), `null` (clear it) or a
-/// value (set it): `Option<Option<T>>` with `#[serde(default, deserialize_with = "nullable")]`.
-pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// Deserializes an optional field that may be absent but, when present,
-/// must hold a value: `null` is a 422 naming the field (it would otherwise
-/// read as absent, so `{"email": null}` would silently change nothing).
-/// `Option<T>` with `#[serde(default, deserialize_with = "present")]`.
-pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// `column IN (ids)`. On PostgreSQL `column = ANY($1)` with the ids as one
@@ -207,7 +184,12 @@ impl Problems {
             .unwrap_or_default()
     }
 
+    /// An absolute http(s) URL; `None` for none (an empty string is not a URL).
     pub fn url(&mut self, field: &str, url: Option<&str>) -> Option<String> {
+        if url.is_some_and(|u| u.trim().is_empty()) {
+            self.add(field, "must be an absolute http(s) URL, or null for none");
+            return None;
+        }
         let url = self.optional_text(field, url, 2048)?;
         if !(url.starts_with("https://") || url.starts_with("http://"))
             || url.contains(char::is_whitespace)

@@ -1,7 +1,7 @@
 //! People: who owns action items, takes part in and reviews post-mortems.
 
-use super::nullable;
 use super::session::Admin;
+use crate::wire::nullable;
 use chrono::NaiveDate;
 use entity::person;
 use sea_orm::{
@@ -38,9 +38,9 @@ pub struct PersonIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub team: Option<Option<String>>,

@@ -1,7 +1,7 @@
 //! Post-mortems: the record of one incident, its impact window and services.
 
-use super::nullable;
 use crate::auth::Role;
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -63,17 +63,17 @@ pub struct PostmortemIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostmortemPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub summary: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub status: Option<PostmortemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub severity: Option<Option<Severity>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub services: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub incident_refs: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub impact_started_at: Option<Option<DateTime<Utc>>>,
@@ -87,7 +87,7 @@ pub struct PostmortemPatch {
     pub resolved_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
     pub author_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub anonymized: Option<bool>,
 }
 

@@ -1,6 +1,6 @@
 //! Timeline entries, always read in the order they happened.
 
-use super::nullable;
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -63,13 +63,13 @@ pub struct EntryIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub occurred_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub kind: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub link: Option<Option<String>>,

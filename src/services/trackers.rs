@@ -1,8 +1,8 @@
 //! Trackers: where action items are synced to. Credentials are write-only and
 //! encrypted at rest; at most one tracker is the default for new action items.
 
-use super::nullable;
 use super::session::Admin;
+use crate::wire::nullable;
 use entity::{JiraDialect, TrackerKind, tracker};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -35,6 +35,7 @@ pub struct TrackerIn {
     pub base_url: Option<String>,
     pub project_key: Option<String>,
     pub issue_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub jira_dialect: Option<JiraDialect>,
     pub owner: Option<String>,
     pub repo: Option<String>,
@@ -46,9 +47,9 @@ pub struct TrackerIn {
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
@@ -57,14 +58,14 @@ pub struct TrackerIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackerPatch {
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub name: Option<String>,
     pub base_url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub project_key: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub issue_type: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub jira_dialect: Option<JiraDialect>,
     #[serde(default, deserialize_with = "nullable")]
     pub owner: Option<Option<String>>,
@@ -84,9 +85,9 @@ pub struct TrackerPatch {
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
