@@ -14,6 +14,7 @@ mod postmortems;
 mod practice;
 mod stats;
 mod timeline;
+mod timestamp;
 mod types;
 
 use std::{

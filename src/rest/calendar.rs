@@ -60,7 +60,7 @@ pub async fn feed(
         .collect();
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(calendar::render(&name, &rows, &state.public_url)))
+        .body(calendar::render(&name, &rows)))
 }
 
 /// Admins, or the person themselves, may manage a feed token.

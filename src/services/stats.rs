@@ -72,9 +72,28 @@ fn seconds(backend: DatabaseBackend, from: &str, to: &str) -> String {
             // which made this the dearest part of a dashboard's query.
             format!("date_part('epoch', {to} - {from})")
         }
-        _ => format!("((julianday({to}) - julianday({from})) * 86400.0)"),
+        // julianday counts days in a double (720 s came back as
+        // 719.999997317791) and SQLite's date functions stop at milliseconds:
+        // the difference is taken in whole microseconds instead.
+        _ => format!(
+            "(({} - {}) / 1000000.0)",
+            sqlite_micros(to),
+            sqlite_micros(from)
+        ),
     };
     format!("(CASE WHEN {to} >= {from} THEN {diff} END)")
+}
+
+/// Microseconds since the epoch of a timestamp as sqlx stores it on SQLite
+/// (`2026-10-20T10:00:00.123456+00:00`: RFC 3339 with 0, 3, 6 or 9 fraction
+/// digits and a `+00:00` offset), as an integer: whole seconds from
+/// `strftime`, the fraction read from the text.
+fn sqlite_micros(at: &str) -> String {
+    format!(
+        "(CAST(strftime('%s', {at}) AS INTEGER) * 1000000 + CASE WHEN substr({at}, 20, 1) = '.' \
+         THEN CAST(substr(substr({at}, 21, length({at}) - 26) || '00000', 1, 6) AS INTEGER) \
+         ELSE 0 END)"
+    )
 }
 
 const STARTED: &str = "COALESCE(pm.impact_started_at, pm.created_at)";
