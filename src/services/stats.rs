@@ -417,3 +417,35 @@ mod tests {
         assert_eq!(percentile(&[], 0.5), None);
     }
 }
+
+/// What a team alerts on, counted for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    /// Outbox rows waiting for a tracker call (parked rows are failed items).
+    pub outbox_backlog: i64,
+    /// Action items in sync state `failed`.
+    pub sync_failed: i64,
+    /// Open or in-progress action items due before `today`.
+    pub overdue: i64,
+}
+
+/// One statement, three indexed counts.
+pub async fn work_counts(db: &impl ConnectionTrait, today: NaiveDate) -> ApiResult<WorkCounts> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT \
+        (SELECT COUNT(*) FROM sync_outbox WHERE next_attempt_at IS NOT NULL) AS outbox_backlog, \
+        (SELECT COUNT(*) FROM action_items WHERE sync_state = 'failed') AS sync_failed, \
+        (SELECT COUNT(*) FROM action_items \
+            WHERE status IN ('open', 'in_progress') AND due_date < ?) AS overdue";
+    let row = db
+        .query_one_raw(statement(backend, sql, vec![today.into()]))
+        .await?;
+    let Some(row) = row else {
+        return Ok(WorkCounts::default());
+    };
+    Ok(WorkCounts {
+        outbox_backlog: row.try_get("", "outbox_backlog")?,
+        sync_failed: row.try_get("", "sync_failed")?,
+        overdue: row.try_get("", "overdue")?,
+    })
+}
