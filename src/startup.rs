@@ -188,7 +188,7 @@ impl Application {
             tracker_gate: MutationGate::default(),
             webhook_writer,
             prefill: Prefill::new(settings.ingest.clone(), timeline_feed),
-            tokens: TokenVerifier::new(&settings.jwt)?,
+            tokens: TokenVerifier::with_outbound(&settings.jwt, &core.http)?,
             metrics,
             core: core.clone(),
             deliveries: DeliveryStats::default(),

@@ -410,6 +410,7 @@ pub async fn explore_or_subscribe(
                 let claims = state
                     .tokens
                     .bearer_claims(init_authorization(&init).as_deref())
+                    .await
                     .gql()?;
                 let expires = TokenExpiry(claims.exp);
                 let user = crate::auth::AuthUser {

@@ -29,15 +29,16 @@ impl FromRequest for AuthUser {
         {
             return Box::pin(async move { Ok(user) });
         }
-        let result = authenticate(req);
-        if let Ok(user) = &result {
-            actix_web::HttpMessage::extensions_mut(req).insert(user.clone());
-        }
-        Box::pin(async move { result })
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(&req).await?;
+            actix_web::HttpMessage::extensions_mut(&req).insert(user.clone());
+            Ok(user)
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
@@ -45,7 +46,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
-    state.tokens.authenticate(value)
+    state.tokens.authenticate(value).await
 }
 
 /// A JSON request body. Malformed JSON is a 400; JSON of the wrong shape (an

@@ -23,6 +23,7 @@ mod health;
 mod helpers;
 mod inert_output;
 mod integrations;
+mod jwks;
 mod metrics_formats;
 mod openapi;
 mod outbound;
