@@ -186,7 +186,7 @@ impl Application {
             graphql_admission: graphql::guard::Admission::new(&settings.graphql),
             tracker_gate: MutationGate::default(),
             webhook_writer,
-            tokens: TokenVerifier::new(&settings.jwt)?,
+            tokens: TokenVerifier::with_outbound(&settings.jwt, &core.http)?,
             core: core.clone(),
             webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });

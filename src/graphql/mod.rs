@@ -14,6 +14,7 @@ mod postmortems;
 mod practice;
 mod stats;
 mod timeline;
+mod timestamp;
 mod types;
 
 use std::{
@@ -411,6 +412,7 @@ pub async fn explore_or_subscribe(
                 let claims = state
                     .tokens
                     .bearer_claims(init_authorization(&init).as_deref())
+                    .await
                     .gql()?;
                 let expires = TokenExpiry(claims.exp);
                 let user = crate::auth::AuthUser {

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -12,6 +11,7 @@ use super::{
     Caller, TokenExpiry,
     error::GraphqlResult,
     precondition,
+    timestamp::Timestamp,
     types::{Cause, CauseArea, TimelineEntry},
 };
 use crate::services::{
@@ -25,7 +25,7 @@ use crate::{error::ApiResult, startup::AppState};
 /// A new timeline entry, written by hand.
 #[derive(InputObject)]
 pub struct TimelineEntryInput {
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// A lowercase dotted name: `note`, `detected`, `deploy.failed`.
     pub kind: String,
     pub title: String,
@@ -38,7 +38,7 @@ pub struct TimelineEntryInput {
 /// Changes to a timeline entry: absent fields stay, `null` clears.
 #[derive(InputObject)]
 pub struct TimelineEntryPatchInput {
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<Timestamp>,
     pub kind: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
@@ -73,7 +73,7 @@ impl TimelineMutation {
         let caller = Caller::get(ctx)?;
         let s = caller.writer()?;
         let input = EntryIn {
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.into(),
             kind: input.kind,
             title: input.title,
             description: input.description,
@@ -96,7 +96,7 @@ impl TimelineMutation {
         let caller = Caller::get(ctx)?;
         let s = caller.writer()?;
         let patch = EntryPatch {
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.map(Into::into),
             kind: input.kind,
             title: input.title,
             description: input.description,

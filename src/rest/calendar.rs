@@ -61,7 +61,7 @@ pub async fn feed(
         .collect();
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(calendar::render(&name, &rows, &state.public_url)))
+        .body(calendar::render(&name, &rows)))
 }
 
 pub async fn issue_token(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {

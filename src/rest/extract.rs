@@ -29,15 +29,16 @@ impl FromRequest for AuthUser {
         {
             return Box::pin(async move { Ok(user) });
         }
-        let result = authenticate(req);
-        if let Ok(user) = &result {
-            actix_web::HttpMessage::extensions_mut(req).insert(user.clone());
-        }
-        Box::pin(async move { result })
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(&req).await?;
+            actix_web::HttpMessage::extensions_mut(&req).insert(user.clone());
+            Ok(user)
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
@@ -45,7 +46,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
-    state.tokens.authenticate(value)
+    state.tokens.authenticate(value).await
 }
 
 /// A JSON request body. Malformed JSON is a 400; JSON of the wrong shape (an
@@ -304,25 +305,25 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
 /// nothing from how their body would have been judged. A handler names the
 /// capability it needs (`Reader`, `Writer`, `Admin`) and hands it
 /// to its use case; there is no other way to get one.
-fn session(req: &HttpRequest) -> Result<Session, ApiError> {
-    let state = req
+async fn session(req: HttpRequest) -> Result<Session, ApiError> {
+    let core = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
-    let user = match actix_web::HttpMessage::extensions(req).get::<AuthUser>() {
-        Some(user) => user.clone(),
-        None => authenticate(req)?,
-    };
-    Ok(Session::new(state.core.clone(), user, request_id(req)))
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?
+        .core
+        .clone();
+    let user = AuthUser::from_request(&req, &mut Payload::None).await?;
+    Ok(Session::new(core, user, request_id(&req)))
 }
 
 macro_rules! capability {
     ($($name:ident => $check:ident),+) => {$(
         impl FromRequest for $name {
             type Error = ApiError;
-            type Future = std::future::Ready<Result<Self, ApiError>>;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                std::future::ready(session(req).and_then(Session::$check))
+                let req = req.clone();
+                Box::pin(async move { session(req).await.and_then(Session::$check) })
             }
         }
     )+};

@@ -22,7 +22,7 @@ use super::{
     people, postmortems, trackers, update_versioned,
 };
 use crate::{
-    domain::recurrence::Recurrence,
+    domain::recurrence::{End, Recurrence},
     error::{ApiError, ApiResult},
 };
 
@@ -145,6 +145,13 @@ fn recurrence(p: &mut Problems, rule: Option<&str>, due_date: Option<NaiveDate>)
                 "recurrence",
                 "a recurring check needs a due_date: its first occurrence",
             );
+            if let (Some(End::Until(until)), Some(due)) = (parsed.end, due_date) {
+                p.check(
+                    until >= due,
+                    "recurrence",
+                    "UNTIL is before the due_date: the check would never fall due",
+                );
+            }
             Some(parsed.to_string())
         }
         Err(why) => {

@@ -267,7 +267,7 @@ async fn the_token_command_mints_a_token_the_server_accepts() {
         audience: None,
     })
     .unwrap();
-    let claims = verifier.verify(&token).unwrap();
+    let claims = verifier.verify(&token).await.unwrap();
     assert_eq!(
         (claims.sub.as_str(), claims.role),
         ("me@example.com", Role::Editor)
