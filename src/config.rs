@@ -204,8 +204,9 @@ impl GraphqlSettings {
                 None => defaults.deadline,
             },
             ws_init_timeout: match var("HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT") {
-                Some(text) => crate::auth::parse_ttl(&text)
-                    .context("HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT")?,
+                Some(text) => {
+                    crate::auth::parse_ttl(&text).context("HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT")?
+                }
                 None => defaults.ws_init_timeout,
             },
         })

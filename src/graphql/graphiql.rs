@@ -26,13 +26,21 @@ macro_rules! asset {
         Asset {
             name: $name,
             content_type: $type,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/graphiql/", $path)),
+            body: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/assets/graphiql/",
+                $path
+            )),
         }
     };
 }
 
 static ASSETS: &[Asset] = &[
-    asset!("react.production.min.js", JS, "dist/react.production.min.js"),
+    asset!(
+        "react.production.min.js",
+        JS,
+        "dist/react.production.min.js"
+    ),
     asset!(
         "react-dom.production.min.js",
         JS,

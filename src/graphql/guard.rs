@@ -67,8 +67,7 @@ pub fn check(doc: &ExecutableDocument, settings: &GraphqlSettings) -> Result<(),
     {
         return Err(too_large(&size, settings));
     }
-    if size.depth > settings.max_depth || size.introspection_depth > introspection_limit(settings)
-    {
+    if size.depth > settings.max_depth || size.introspection_depth > introspection_limit(settings) {
         return Err(coded(
             format!(
                 "the query is nested too deep: more than {} levels \
@@ -153,8 +152,8 @@ impl Walk<'_> {
             self.size.aliases += 1;
         }
         let name = field.name.node.as_str();
-        let introspection = at.introspection
-            || (at.depth == 0 && matches!(name, "__schema" | "__type"));
+        let introspection =
+            at.introspection || (at.depth == 0 && matches!(name, "__schema" | "__type"));
         if introspection && at.depth == 0 {
             self.size.introspections += 1;
         }
@@ -188,9 +187,7 @@ impl Walk<'_> {
 /// The error a request over a cap gets, with a stable code.
 pub fn too_large(size: &Size, settings: &GraphqlSettings) -> ServerError {
     let message = if size.introspections > MAX_INTROSPECTIONS {
-        format!(
-            "the request asks for `__schema` or `__type` more than {MAX_INTROSPECTIONS} times"
-        )
+        format!("the request asks for `__schema` or `__type` more than {MAX_INTROSPECTIONS} times")
     } else if size.aliases > settings.max_aliases {
         format!(
             "the request uses more than {} aliases (HINDSIGHT_GRAPHQL_MAX_ALIASES)",
@@ -290,7 +287,8 @@ mod tests {
 
     #[test]
     fn every_field_and_alias_counts_fragments_expanded() {
-        let two = size("{ a: postmortems { edges { node { id } } } b: postmortems { totalCount } }");
+        let two =
+            size("{ a: postmortems { edges { node { id } } } b: postmortems { totalCount } }");
         assert_eq!((two.fields, two.aliases, two.depth), (6, 2, 4));
         let spread = "query { x: events { ...F } y: events { ...F } } fragment F on EventConnection { edges { node { id title } } }";
         let spread = size(spread);

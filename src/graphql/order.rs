@@ -43,10 +43,11 @@ impl FieldOrder {
             match &selection.node {
                 Selection::Field(field) => {
                     let key = field.node.response_key().node.clone();
-                    self.keys
-                        .entry(key)
-                        .or_default()
-                        .collect(&field.node.selection_set, fragments, nesting);
+                    self.keys.entry(key).or_default().collect(
+                        &field.node.selection_set,
+                        fragments,
+                        nesting,
+                    );
                 }
                 Selection::InlineFragment(fragment) => {
                     self.collect(&fragment.node.selection_set, fragments, nesting);

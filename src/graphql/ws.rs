@@ -225,7 +225,11 @@ impl Connection {
         let Some((user, expiry)) = self.caller.clone() else {
             return Err((4401, "Unauthorized"));
         };
-        if self.subscriptions.get(&id).is_some_and(|s| !s.is_finished()) {
+        if self
+            .subscriptions
+            .get(&id)
+            .is_some_and(|s| !s.is_finished())
+        {
             return Err((4409, "Subscriber for this id already exists"));
         }
         self.subscriptions.retain(|_, s| !s.is_finished());
@@ -287,8 +291,7 @@ async fn forward(
         for error in &mut response.errors {
             code_limit_error(error);
         }
-        let message = if first && response.data == async_graphql::Value::Null && response.is_err()
-        {
+        let message = if first && response.data == async_graphql::Value::Null && response.is_err() {
             let sent = json!({"id": id, "type": "error", "payload": response.errors});
             let _ = session.text(sent.to_string()).await;
             return;
