@@ -9,6 +9,7 @@ mod auth;
 mod contract;
 mod deliveries;
 mod errors;
+mod graphiql;
 mod graphql;
 mod graphql_anonymity;
 mod graphql_cache;
