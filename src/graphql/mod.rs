@@ -14,6 +14,8 @@ mod people;
 mod plain;
 mod postmortems;
 mod practice;
+#[cfg(test)]
+mod proptests;
 mod stats;
 mod timeline;
 mod types;

@@ -254,10 +254,14 @@ impl Connection {
         let operation = request.operation_name.clone();
         let refused = match (refused, request.parsed_query()) {
             (Some(error), _) => Some(error),
-            (None, Ok(doc)) => {
-                order = Some(FieldOrder::of(doc, operation.as_deref()));
-                guard::check(doc, limits).err()
-            }
+            (None, Ok(doc)) => match guard::check(doc, limits) {
+                // Only a document within the caps is expanded into its order.
+                Ok(()) => {
+                    order = Some(FieldOrder::of(doc, operation.as_deref()));
+                    None
+                }
+                Err(error) => Some(error),
+            },
             // Execution reports a query that does not parse.
             (None, Err(_)) => None,
         };
