@@ -95,6 +95,9 @@ pub struct GraphqlSettings {
     pub max_concurrent_per_caller: usize,
     /// How long one request may execute (`HINDSIGHT_GRAPHQL_DEADLINE`).
     pub deadline: std::time::Duration,
+    /// How long a subscription socket may wait before its `connection_init`
+    /// (`HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT`); then it is closed with 4408.
+    pub ws_init_timeout: std::time::Duration,
 }
 
 impl Default for GraphqlSettings {
@@ -111,6 +114,7 @@ impl Default for GraphqlSettings {
             max_concurrent: 32,
             max_concurrent_per_caller: 4,
             deadline: std::time::Duration::from_secs(10),
+            ws_init_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -198,6 +202,12 @@ impl GraphqlSettings {
                     crate::auth::parse_ttl(&text).context("HINDSIGHT_GRAPHQL_DEADLINE")?
                 }
                 None => defaults.deadline,
+            },
+            ws_init_timeout: match var("HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT") {
+                Some(text) => {
+                    crate::auth::parse_ttl(&text).context("HINDSIGHT_GRAPHQL_WS_INIT_TIMEOUT")?
+                }
+                None => defaults.ws_init_timeout,
             },
         })
     }

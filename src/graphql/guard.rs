@@ -10,43 +10,85 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::parser::types::{
-    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    ExecutableDocument, Field, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Positioned, ServerError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{config::GraphqlSettings, error::ApiError};
 
-/// How a parsed document measures against the field and alias caps.
+/// How a parsed document measures against the caps.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Size {
     pub fields: usize,
     pub aliases: usize,
+    /// Deepest nesting of ordinary fields.
+    pub depth: usize,
+    /// Deepest nesting under `__schema` or `__type`.
+    pub introspection_depth: usize,
+    /// `__schema` and `__type` root fields: each answers with schema-sized data.
+    pub introspections: usize,
 }
 
+/// How deep the introspection query clients send nests: graphql-js 16's and
+/// graphql-core 3.2's `__schema { types { fields { args { type` and nine
+/// `ofType` with their leaves (tests/fixtures/graphql). Introspection may nest
+/// this deep whatever `max_depth` is, and no deeper.
+pub const INTROSPECTION_DEPTH: usize = 15;
+
+/// `__schema` / `__type` root fields one request may hold.
+pub const MAX_INTROSPECTIONS: usize = 4;
+
 /// Counts the fields and aliases every operation of `doc` selects, fragments
-/// expanded. Stops as soon as either passes its cap (a fragment that spreads
-/// another twice, ten deep, would otherwise take a million steps to count).
-pub fn measure(doc: &ExecutableDocument, max_fields: usize, max_aliases: usize) -> Size {
+/// expanded, and how deep they nest. Stops as soon as a cap is passed (a
+/// fragment that spreads another twice, ten deep, would otherwise take a
+/// million steps to count).
+pub fn measure(doc: &ExecutableDocument, settings: &GraphqlSettings) -> Size {
     let mut size = Size::default();
     let mut walk = Walk {
         fragments: &doc.fragments,
-        max_fields,
-        max_aliases,
+        settings,
         size: &mut size,
     };
     for (_, operation) in doc.operations.iter() {
-        if !walk.selections(&operation.node.selection_set, 0) {
+        if !walk.root(&operation.node.selection_set) {
             break;
         }
     }
     size
 }
 
+/// The caps `doc` passes, as the error a refused request gets.
+pub fn check(doc: &ExecutableDocument, settings: &GraphqlSettings) -> Result<(), ServerError> {
+    let size = measure(doc, settings);
+    if size.fields > settings.max_fields
+        || size.aliases > settings.max_aliases
+        || size.introspections > MAX_INTROSPECTIONS
+    {
+        return Err(too_large(&size, settings));
+    }
+    if size.depth > settings.max_depth || size.introspection_depth > introspection_limit(settings) {
+        return Err(coded(
+            format!(
+                "the query is nested too deep: more than {} levels \
+                 (HINDSIGHT_GRAPHQL_MAX_DEPTH; introspection may nest {})",
+                settings.max_depth,
+                introspection_limit(settings)
+            ),
+            "query_too_deep",
+        ));
+    }
+    Ok(())
+}
+
+/// How deep `__schema` and `__type` may nest.
+pub fn introspection_limit(settings: &GraphqlSettings) -> usize {
+    settings.max_depth.max(INTROSPECTION_DEPTH)
+}
+
 struct Walk<'a> {
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-    max_fields: usize,
-    max_aliases: usize,
+    settings: &'a GraphqlSettings,
     size: &'a mut Size,
 }
 
@@ -54,30 +96,45 @@ struct Walk<'a> {
 /// later; here it must only not recurse for ever).
 const MAX_FRAGMENT_NESTING: usize = 32;
 
+/// Where a walk is: how many fragments and fields deep, and under which root.
+#[derive(Clone, Copy)]
+struct At {
+    nesting: usize,
+    depth: usize,
+    introspection: bool,
+}
+
 impl Walk<'_> {
+    fn root(&mut self, set: &Positioned<SelectionSet>) -> bool {
+        let at = At {
+            nesting: 0,
+            depth: 0,
+            introspection: false,
+        };
+        self.selections(set, at)
+    }
+
     /// False once a cap is passed: stop counting.
-    fn selections(&mut self, set: &Positioned<SelectionSet>, nesting: usize) -> bool {
+    fn selections(&mut self, set: &Positioned<SelectionSet>, at: At) -> bool {
         for selection in &set.node.items {
             let more = match &selection.node {
-                Selection::Field(field) => {
-                    self.size.fields += 1;
-                    if field.node.alias.is_some() {
-                        self.size.aliases += 1;
-                    }
-                    self.within() && self.selections(&field.node.selection_set, nesting)
-                }
+                Selection::Field(field) => self.field(&field.node, at),
                 Selection::InlineFragment(fragment) => {
-                    self.selections(&fragment.node.selection_set, nesting)
+                    self.selections(&fragment.node.selection_set, at)
                 }
                 Selection::FragmentSpread(spread) => {
-                    if nesting >= MAX_FRAGMENT_NESTING {
-                        self.size.fields = self.max_fields + 1;
+                    if at.nesting >= MAX_FRAGMENT_NESTING {
+                        self.size.fields = self.settings.max_fields + 1;
                         return false;
                     }
                     match self.fragments.get(&spread.node.fragment_name.node) {
-                        Some(fragment) => {
-                            self.selections(&fragment.node.selection_set, nesting + 1)
-                        }
+                        Some(fragment) => self.selections(
+                            &fragment.node.selection_set,
+                            At {
+                                nesting: at.nesting + 1,
+                                ..at
+                            },
+                        ),
                         None => true,
                     }
                 }
@@ -89,14 +146,49 @@ impl Walk<'_> {
         true
     }
 
+    fn field(&mut self, field: &Field, at: At) -> bool {
+        self.size.fields += 1;
+        if field.alias.is_some() {
+            self.size.aliases += 1;
+        }
+        let name = field.name.node.as_str();
+        let introspection =
+            at.introspection || (at.depth == 0 && matches!(name, "__schema" | "__type"));
+        if introspection && at.depth == 0 {
+            self.size.introspections += 1;
+        }
+        let depth = at.depth + 1;
+        if introspection {
+            self.size.introspection_depth = self.size.introspection_depth.max(depth);
+        } else {
+            self.size.depth = self.size.depth.max(depth);
+        }
+        self.within()
+            && self.selections(
+                &field.selection_set,
+                At {
+                    depth,
+                    introspection,
+                    ..at
+                },
+            )
+    }
+
     fn within(&self) -> bool {
-        self.size.fields <= self.max_fields && self.size.aliases <= self.max_aliases
+        let s = &self.settings;
+        self.size.fields <= s.max_fields
+            && self.size.aliases <= s.max_aliases
+            && self.size.introspections <= MAX_INTROSPECTIONS
+            && self.size.depth <= s.max_depth
+            && self.size.introspection_depth <= introspection_limit(s)
     }
 }
 
 /// The error a request over a cap gets, with a stable code.
 pub fn too_large(size: &Size, settings: &GraphqlSettings) -> ServerError {
-    let message = if size.aliases > settings.max_aliases {
+    let message = if size.introspections > MAX_INTROSPECTIONS {
+        format!("the request asks for `__schema` or `__type` more than {MAX_INTROSPECTIONS} times")
+    } else if size.aliases > settings.max_aliases {
         format!(
             "the request uses more than {} aliases (HINDSIGHT_GRAPHQL_MAX_ALIASES)",
             settings.max_aliases
@@ -190,26 +282,17 @@ mod tests {
 
     fn size(query: &str) -> Size {
         let doc = async_graphql::parser::parse_query(query).unwrap();
-        measure(&doc, 1_000, 50)
+        measure(&doc, &GraphqlSettings::default())
     }
 
     #[test]
     fn every_field_and_alias_counts_fragments_expanded() {
-        assert_eq!(
-            size("{ a: postmortems { edges { node { id } } } b: postmortems { totalCount } }"),
-            Size {
-                fields: 6,
-                aliases: 2
-            }
-        );
+        let two =
+            size("{ a: postmortems { edges { node { id } } } b: postmortems { totalCount } }");
+        assert_eq!((two.fields, two.aliases, two.depth), (6, 2, 4));
         let spread = "query { x: events { ...F } y: events { ...F } } fragment F on EventConnection { edges { node { id title } } }";
-        assert_eq!(
-            size(spread),
-            Size {
-                fields: 2 + 2 * 4,
-                aliases: 2
-            }
-        );
+        let spread = size(spread);
+        assert_eq!((spread.fields, spread.aliases), (2 + 2 * 4, 2));
         assert_eq!(size("{ ... on Query { a: __typename } }").aliases, 1);
     }
 
@@ -227,7 +310,7 @@ mod tests {
         query.push_str(" fragment F20 on Query { __typename }");
         let doc = async_graphql::parser::parse_query(&query).unwrap();
         let started = std::time::Instant::now();
-        let size = measure(&doc, 1_000, 50);
+        let size = measure(&doc, &GraphqlSettings::default());
         assert!(size.fields > 1_000);
         assert!(started.elapsed() < std::time::Duration::from_millis(50));
     }

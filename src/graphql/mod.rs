@@ -5,17 +5,22 @@
 mod action_items;
 mod cache;
 mod error;
+mod graphiql;
 pub mod guard;
 mod ingest;
 mod loaders;
+mod order;
 mod people;
 mod plain;
 mod postmortems;
 mod practice;
+#[cfg(test)]
+mod proptests;
 mod stats;
 mod timeline;
 mod timestamp;
 mod types;
+mod ws;
 
 use std::{
     collections::HashMap,
@@ -27,11 +32,9 @@ use std::{
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::header, web, web::Bytes};
 use async_graphql::{
-    Context, Data, MergedObject, MergedSubscription, OutputType, Schema,
+    Context, MergedObject, MergedSubscription, OutputType, Schema,
     connection::{Connection, Edge},
-    http::GraphiQLSource,
 };
-use async_graphql_actix_web::GraphQLSubscription;
 
 use crate::{
     auth::AuthUser,
@@ -73,14 +76,17 @@ pub struct Subscription(timeline::TimelineSubscription);
 pub type HindsightSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema once, with the abuse limits on: depth and complexity are
-/// checked on the parsed query, before any resolver runs.
+/// checked on the parsed query, before any resolver runs ([`guard`] checks
+/// the rest, and depth more finely).
 pub fn build_schema(settings: &GraphqlSettings) -> HindsightSchema {
     let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(settings.max_depth)
+    // The guard holds ordinary fields to `max_depth` and lets introspection
+    // nest as deep as the clients' own query; this is the backstop.
+    .limit_depth(guard::introspection_limit(settings))
     .limit_complexity(settings.max_complexity)
     .data(settings.clone());
     if settings.introspection {
@@ -296,12 +302,16 @@ pub async fn execute(
     // Measured on the parsed document, before the cache, SQL or a resolver;
     // execution reuses the parse. A query that does not parse is reported by
     // execution as usual.
-    if let Ok(doc) = request.parsed_query() {
-        let size = guard::measure(doc, limits.max_fields, limits.max_aliases);
-        if size.fields > limits.max_fields || size.aliases > limits.max_aliases {
-            return refused(guard::too_large(&size, limits));
+    let operation = request.operation_name.clone();
+    let order = match request.parsed_query() {
+        Ok(doc) => {
+            if let Err(error) = guard::check(doc, limits) {
+                return refused(error);
+            }
+            Some(order::FieldOrder::of(doc, operation.as_deref()))
         }
-    }
+        Err(_) => None,
+    };
     let answers = &state.graphql_answers;
     let key = answers.key(&user, &request);
     let mut lookup = match &key {
@@ -337,6 +347,9 @@ pub async fn execute(
     };
     for error in &mut response.errors {
         code_limit_error(error);
+    }
+    if let Some(order) = &order {
+        order.apply(&mut response.data);
     }
     let body = match serde_json::to_vec(&response) {
         Ok(body) => Bytes::from(body),
@@ -382,8 +395,9 @@ fn code_limit_error(error: &mut async_graphql::ServerError) {
         .set("code", code);
 }
 
-/// `GET /graphql`: GraphiQL for a browser, or a `graphql-transport-ws`
-/// WebSocket for subscriptions, authenticated by the `connection_init` payload.
+/// `GET /graphql`: GraphiQL for a browser ([`graphiql`]), or a
+/// `graphql-transport-ws` WebSocket for subscriptions ([`ws`]), authenticated
+/// by the `connection_init` payload.
 pub async fn explore_or_subscribe(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -394,39 +408,14 @@ pub async fn explore_or_subscribe(
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if !upgrade {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("hindsight GraphiQL")
-            .finish();
-        return Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(page));
+    if upgrade {
+        ws::serve(state, &req, payload)
+    } else {
+        Ok(graphiql::page())
     }
-    let schema = state.graphql.clone();
-    GraphQLSubscription::new(schema)
-        .on_connection_init(move |init| {
-            let state = state.clone();
-            async move {
-                let claims = state
-                    .tokens
-                    .bearer_claims(init_authorization(&init).as_deref())
-                    .await
-                    .gql()?;
-                let expires = TokenExpiry(claims.exp);
-                let user = crate::auth::AuthUser {
-                    sub: claims.sub,
-                    role: claims.role,
-                };
-                let mut data = Data::default();
-                data.insert(Caller::new(state, user, None));
-                data.insert(expires);
-                Ok(data)
-            }
-        })
-        .start(&req, payload)
 }
+
+pub use graphiql::asset as graphiql_asset;
 
 /// When the token a WebSocket authenticated with expires (unix seconds):
 /// its subscriptions end then.

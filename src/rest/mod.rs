@@ -223,6 +223,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/graphql", |r| {
             r.to(crate::graphql::explore_or_subscribe)
         }),
+        ep(M::GET, "/graphiql/{asset}", |r| {
+            r.to(crate::graphql::graphiql_asset)
+        }),
     ]
 }
 

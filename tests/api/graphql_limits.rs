@@ -327,3 +327,283 @@ async fn a_request_past_its_deadline_is_stopped_with_a_code() {
         "{body}"
     );
 }
+
+/// The introspection queries GraphQL clients send, as their libraries print them.
+fn introspection_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/graphql/introspection.{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The innermost named type of a `TypeRef`, following `ofType`.
+fn named(type_ref: &Value) -> &str {
+    let mut at = type_ref;
+    while at["name"].is_null() {
+        at = &at["ofType"];
+        assert!(!at.is_null(), "a type reference ends without a name");
+    }
+    at["name"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn the_introspection_queries_of_graphql_js_and_graphql_core_answer_in_full() {
+    let app = quiet_app(|_| {}).await;
+    let names = app
+        .graphql_data(Role::Viewer, "{ __schema { types { name } } }", json!({}))
+        .await;
+    let every_type = names["__schema"]["types"].as_array().unwrap().len();
+    for client in [
+        "graphql-js-16.11.0",
+        "graphql-js-16.11.0.all-options",
+        "graphql-core-3.2.6",
+        "graphql-core-3.2.6.all-options",
+    ] {
+        let query = introspection_fixture(client);
+        let body = app.graphql(Role::Viewer, &query, json!({})).await;
+        assert!(body.get("errors").is_none(), "{client}: {body}");
+        let schema = &body["data"]["__schema"];
+        assert_eq!(schema["queryType"]["name"], "Query", "{client}");
+        assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+        let types = schema["types"].as_array().unwrap();
+        assert_eq!(types.len(), every_type, "{client}: every type");
+        let postmortem = types.iter().find(|t| t["name"] == "PostMortem").unwrap();
+        let fields = postmortem["fields"].as_array().unwrap();
+        assert!(fields.iter().any(|f| f["name"] == "title"), "{client}");
+        // Every reference resolves to a named type: nothing was cut short.
+        for t in types {
+            for field in t["fields"].as_array().into_iter().flatten() {
+                named(&field["type"]);
+                for arg in field["args"].as_array().unwrap() {
+                    named(&arg["type"]);
+                }
+            }
+        }
+        let query_type = types.iter().find(|t| t["name"] == "Query").unwrap();
+        let list = query_type["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "postmortems")
+            .unwrap();
+        assert_eq!(named(&list["type"]), "PostMortemConnection");
+        assert!(!schema["directives"].as_array().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn introspection_nests_no_deeper_than_the_clients_query_and_is_not_repeated_at_will() {
+    let app = quiet_app(|_| {}).await;
+    let of_types = |n: usize| {
+        let open: String = (0..n).map(|_| "ofType { name ".to_owned()).collect();
+        let close: String = (0..n).map(|_| "} ").collect();
+        format!(
+            "{{ __schema {{ types {{ fields {{ args {{ type {{ {open} {close} }} }} }} }} }} }}"
+        )
+    };
+    // graphql-js's own reference: nine `ofType`, with their leaves 15 deep.
+    let fits = app.graphql(Role::Viewer, &of_types(9), json!({})).await;
+    assert!(fits.get("errors").is_none(), "{fits}");
+    let deeper = app.graphql(Role::Viewer, &of_types(10), json!({})).await;
+    assert_eq!(
+        deeper["errors"][0]["extensions"]["code"], "query_too_deep",
+        "{deeper}"
+    );
+    assert_eq!(deeper["data"], Value::Null);
+    // Ordinary fields keep their own limit: introspection opens no door for them.
+    let deep = "{ actionItems { edges { node { postmortem { actionItems { edges { node { postmortem { actionItems { edges { node { postmortem { title } } } } } } } } } } } } }";
+    let body = app.graphql(Role::Viewer, deep, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_deep",
+        "{body}"
+    );
+
+    // The whole canonical query under 50 aliases passes no cap...
+    let full = introspection_fixture("graphql-js-16.11.0");
+    let (fragments, selection) = {
+        let at = full.find("fragment").unwrap();
+        let schema = full.find("__schema").unwrap();
+        let end = full[..at].rfind('}').unwrap();
+        (full[at..].to_owned(), full[schema..end].to_owned())
+    };
+    let aliased: String = (0..50).map(|n| format!("s{n}: {selection} ")).collect();
+    let body = app
+        .graphql(
+            Role::Viewer,
+            &format!("{{ {aliased} }} {fragments}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_large",
+        "{body}"
+    );
+    // ... and even small `__schema` selections are few per request.
+    let small: String = (0..5)
+        .map(|n| format!("s{n}: __schema {{ types {{ name }} }} "))
+        .collect();
+    let body = app
+        .graphql(Role::Viewer, &format!("{{ {small} }}"), json!({}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "query_too_large",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("__schema"),
+        "{body}"
+    );
+}
+
+/// A JSON document's objects with their keys in the order they were written.
+#[derive(Debug)]
+enum Ordered {
+    Object(Vec<(String, Ordered)>),
+    List(Vec<Ordered>),
+    Leaf,
+}
+
+impl Ordered {
+    fn get(&self, key: &str) -> &Ordered {
+        match self {
+            Ordered::Object(fields) => &fields.iter().find(|(k, _)| k == key).unwrap().1,
+            other => panic!("no {key} in {other:?}"),
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        match self {
+            Ordered::Object(fields) => fields.iter().map(|(k, _)| k.as_str()).collect(),
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    fn items(&self) -> &[Ordered] {
+        match self {
+            Ordered::List(items) => items,
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Ordered>()? {
+                    fields.push(entry);
+                }
+                Ok(Ordered::Object(fields))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Ordered::List(items))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Leaf)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[tokio::test]
+async fn response_fields_follow_the_order_of_the_query() {
+    let app = quiet_app(|s| s.graphql.cache_bytes = 0).await;
+    seed(&app, 10).await;
+    // The costliest root field first, the cheapest last: in the order
+    // resolvers finish, the last would come first.
+    let query = r#"{
+      postmortems(first: 10) { edges { node {
+        actionItems(first: 20) { owner { team displayName } title }
+        ...Parts
+        causesByArea { prevention { description } detection { description } }
+        zTitle: title
+        id
+      } } pageInfo { hasNextPage } }
+      people(first: 1) { edges { node { id } } }
+      incidentStats(groupBy: SERVICE) { mttr { meanSeconds } key incidents }
+    }
+    fragment Parts on PostMortem { timeline(first: 20) { title kind } author { displayName } summary }"#;
+    // Which root field finishes first varies: ask a few times.
+    for _ in 0..5 {
+        let text = app
+            .request(reqwest::Method::POST, "/graphql", Role::Admin)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let answer: Ordered = serde_json::from_str(&text).unwrap();
+        let data = answer.get("data");
+        assert_eq!(
+            data.keys(),
+            ["postmortems", "people", "incidentStats"],
+            "{text}"
+        );
+        for stat in data.get("incidentStats").items() {
+            assert_eq!(stat.keys(), ["mttr", "key", "incidents"]);
+        }
+        let connection = data.get("postmortems");
+        assert_eq!(connection.keys(), ["edges", "pageInfo"]);
+        let edges = connection.get("edges").items();
+        assert_eq!(edges.len(), 10);
+        for edge in edges {
+            let node = edge.get("node");
+            assert_eq!(
+                node.keys(),
+                [
+                    "actionItems",
+                    "timeline",
+                    "author",
+                    "summary",
+                    "causesByArea",
+                    "zTitle",
+                    "id"
+                ],
+                "{text}"
+            );
+            for item in node.get("actionItems").items() {
+                assert_eq!(item.keys(), ["owner", "title"]);
+                assert_eq!(item.get("owner").keys(), ["team", "displayName"]);
+            }
+            assert_eq!(node.get("causesByArea").keys(), ["prevention", "detection"]);
+        }
+    }
+}

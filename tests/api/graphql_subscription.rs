@@ -11,7 +11,7 @@ use tokio_tungstenite::{
     tungstenite::{Message, client::IntoClientRequest as _},
 };
 
-use crate::helpers::{TestApp, fixture, id, signed, spawn_app};
+use crate::helpers::{TestApp, fixture, id, signed, spawn_app, spawn_app_with};
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -189,23 +189,235 @@ async fn a_webhook_delivery_reaches_a_live_timeline_as_its_prefilled_entry() {
 }
 
 #[tokio::test]
-async fn a_subscription_without_a_valid_token_in_the_init_payload_is_refused() {
+async fn a_subscription_with_a_valid_token_in_the_init_payload_is_acknowledged() {
     let app = spawn_app().await;
-    for init in [json!({}), json!({"token": "not-a-jwt"})] {
+    let token = app.token(Role::Viewer);
+    for init in [
+        json!({"token": token}),
+        json!({"Authorization": format!("Bearer {token}")}),
+    ] {
         let mut socket = connect(&app, init).await;
-        let answer = next(&mut socket, Duration::from_secs(5)).await;
-        assert!(
-            answer.is_none_or(|m| m["type"] != "connection_ack"),
-            "refused, not acknowledged"
-        );
+        let ack = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(ack, json!({"type": "connection_ack"}));
     }
-    let mut socket = connect(&app, json!({"token": app.token(Role::Viewer)})).await;
+}
+
+/// How the server closed the socket: the close frame's code and reason, or
+/// `None` if it stayed open for `wait`. Messages before the close are returned too.
+async fn closed(socket: &mut Socket, wait: Duration) -> (Vec<Value>, Option<(u16, String)>) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut messages = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                messages.push(serde_json::from_str(&text).unwrap())
+            }
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                return (
+                    messages,
+                    Some((frame.code.into(), frame.reason.to_string())),
+                );
+            }
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(other) => panic!("the socket ended without a close frame: {other:?}"),
+            Err(_) => return (messages, None),
+        }
+    }
+}
+
+/// A socket that has not sent `connection_init` yet.
+async fn open(app: &TestApp, authorization: Option<String>) -> Socket {
+    let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    if let Some(authorization) = authorization {
+        headers.insert("Authorization", authorization.parse().unwrap());
+    }
+    let (socket, response) = connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["Sec-WebSocket-Protocol"],
+        "graphql-transport-ws"
+    );
+    socket
+}
+
+#[tokio::test]
+async fn a_socket_without_a_valid_token_is_closed_with_4401() {
+    let app = spawn_app().await;
+    for init in [
+        json!({}),
+        json!({"token": "not-a-jwt"}),
+        json!({"Authorization": "Bearer x.y.z"}),
+    ] {
+        let mut socket = connect(&app, init.clone()).await;
+        let (messages, close) = closed(&mut socket, Duration::from_secs(5)).await;
+        assert!(messages.is_empty(), "{init}: {messages:?}");
+        assert_eq!(close.map(|c| c.0), Some(4401), "{init}");
+    }
+    // Subscribing before the acknowledgement is unauthorized too.
+    let mut socket = open(&app, None).await;
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+    )
+    .await;
+    assert_eq!(
+        closed(&mut socket, Duration::from_secs(5))
+            .await
+            .1
+            .map(|c| c.0),
+        Some(4401)
+    );
+    // The upgrade request's own header is a token too, for clients that can set one.
+    let mut socket = open(&app, Some(format!("Bearer {}", app.token(Role::Viewer)))).await;
+    send(&mut socket, json!({"type": "connection_init"})).await;
     let ack = next(&mut socket, Duration::from_secs(5)).await.unwrap();
     assert_eq!(ack["type"], "connection_ack");
 }
 
 #[tokio::test]
-async fn a_subscription_ends_when_its_token_expires() {
+async fn protocol_errors_close_the_socket_with_the_protocols_codes() {
+    let app = spawn_app_with(|s| s.graphql.ws_init_timeout = Duration::from_millis(500)).await;
+    let viewer = || json!({"token": app.token(Role::Viewer)});
+
+    // No connection_init in time: 4408.
+    let mut socket = open(&app, None).await;
+    assert_eq!(
+        closed(&mut socket, Duration::from_secs(5))
+            .await
+            .1
+            .map(|c| c.0),
+        Some(4408)
+    );
+
+    // A second connection_init: 4429.
+    let mut socket = connect(&app, viewer()).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": viewer()}),
+    )
+    .await;
+    assert_eq!(
+        closed(&mut socket, Duration::from_secs(5))
+            .await
+            .1
+            .map(|c| c.0),
+        Some(4429)
+    );
+
+    // Not a message of the protocol: 4400.
+    for bad in [
+        json!({"type": "start", "id": "1"}),
+        json!({"type": "subscribe", "id": "1"}),
+        json!([1, 2]),
+    ] {
+        let mut socket = connect(&app, viewer()).await;
+        assert_eq!(
+            next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+            "connection_ack"
+        );
+        send(&mut socket, bad.clone()).await;
+        assert_eq!(
+            closed(&mut socket, Duration::from_secs(5))
+                .await
+                .1
+                .map(|c| c.0),
+            Some(4400),
+            "{bad}"
+        );
+    }
+
+    // The id of a subscription still running: 4409.
+    let pm = app.simple_postmortem().await;
+    let mut socket = connect(&app, viewer()).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let subscribe = json!({"id": "same", "type": "subscribe", "payload": {
+        "query": "subscription($id: UUID!) { timelineEntries(postmortemId: $id) { title } }",
+        "variables": {"id": pm["id"]},
+    }});
+    send(&mut socket, subscribe.clone()).await;
+    send(&mut socket, subscribe).await;
+    assert_eq!(
+        closed(&mut socket, Duration::from_secs(5))
+            .await
+            .1
+            .map(|c| c.0),
+        Some(4409)
+    );
+
+    // Ping is answered with pong, and a finished id may be used again.
+    let mut socket = connect(&app, viewer()).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    send(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "pong"
+    );
+    for _ in 0..2 {
+        send(&mut socket, json!({"id": "q", "type": "subscribe", "payload": {"query": "{ b: __typename a: __typename }"}})).await;
+        let answer = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(answer["type"], "next", "{answer}");
+        assert_eq!(answer["payload"]["data"]["a"], "Query");
+        assert_eq!(
+            next(&mut socket, Duration::from_secs(5)).await.unwrap(),
+            json!({"id": "q", "type": "complete"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_operation_over_a_socket_passes_the_same_limits_as_over_http() {
+    let app = spawn_app().await;
+    let mut socket = connect(&app, json!({"token": app.token(Role::Viewer)})).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let aliases: String = (0..60).map(|n| format!("p{n}: __typename ")).collect();
+    let deep = "{ actionItems { edges { node { postmortem { actionItems { edges { node { postmortem { actionItems { edges { node { postmortem { title } } } } } } } } } } } } }";
+    for (query, code) in [
+        (format!("{{ {aliases} }}"), "query_too_large"),
+        (deep.to_owned(), "query_too_deep"),
+        ("x".repeat(40 << 10), "query_too_large"),
+    ] {
+        send(
+            &mut socket,
+            json!({"id": code, "type": "subscribe", "payload": {"query": query}}),
+        )
+        .await;
+        let answer = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["id"], code);
+        assert_eq!(answer["payload"][0]["extensions"]["code"], code, "{answer}");
+    }
+    // Still open and usable afterwards.
+    send(
+        &mut socket,
+        json!({"id": "ok", "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "next"
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_is_closed_with_4403_when_its_token_expires() {
     let app = spawn_app().await;
     let pm = app.simple_postmortem().await;
     let token = app.token_for_ttl(Role::Viewer, Duration::from_secs(2));
@@ -220,27 +432,21 @@ async fn a_subscription_ends_when_its_token_expires() {
         }}),
     )
     .await;
-    // Past the token's expiry, the server says the subscription is complete and
-    // sends nothing more, whatever is added.
-    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    // Past the token's expiry the server closes the socket, with the code on
+    // which graphql-ws clients reconnect (with a fresh token), having sent
+    // nothing more whatever was added.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     let timeline = format!("/api/v1/postmortems/{}/timeline", id(&pm));
     app.create(
         &timeline,
         json!({"occurred_at": "2026-11-20T10:00:00Z", "kind": "note", "title": "after expiry"}),
     )
     .await;
-    let mut frames = Vec::new();
-    while let Some(message) = next(&mut socket, Duration::from_millis(800)).await {
-        frames.push(message);
-    }
+    let (messages, close) = closed(&mut socket, Duration::from_secs(5)).await;
     assert!(
-        frames.iter().all(|f| f["type"] != "next"),
-        "delivered after the token expired: {frames:?}"
+        messages.iter().all(|m| m["type"] != "next"),
+        "delivered after the token expired: {messages:?}"
     );
-    assert!(
-        frames
-            .iter()
-            .any(|f| f["type"] == "complete" && f["id"] == "1"),
-        "{frames:?}"
-    );
+    let (code, reason) = close.expect("the socket stayed open past the token's expiry");
+    assert_eq!(code, 4403, "{reason}");
 }

@@ -11,6 +11,7 @@ mod contract;
 mod deliveries;
 mod errors;
 mod exact_figures;
+mod graphiql;
 mod graphql;
 mod graphql_anonymity;
 mod graphql_cache;
