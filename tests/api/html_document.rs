@@ -554,10 +554,10 @@ async fn chromium_draws_bars_to_scale_marks_every_entry_and_fetches_nothing() {
         let attributes = tags(&format!("<{tag}"), name).pop().unwrap_or_default();
         if name == "g" {
             phase = attributes.get("data-phase").cloned();
-        } else if name == "rect" {
-            if let Some(p) = phase.take() {
-                widths.insert(p, attributes["width"].parse::<f64>().unwrap());
-            }
+        } else if name == "rect"
+            && let Some(p) = phase.take()
+        {
+            widths.insert(p, attributes["width"].parse::<f64>().unwrap());
         }
     }
     assert_eq!(widths.len(), 4, "{widths:?}");
