@@ -112,4 +112,7 @@ pub enum AuditResource {
     /// A person's calendar feed token; its id is the person's.
     #[sea_orm(string_value = "calendar_token")]
     CalendarToken,
+    /// A share link of a post-mortem; its id is the link's.
+    #[sea_orm(string_value = "share_link")]
+    ShareLink,
 }

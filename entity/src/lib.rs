@@ -15,6 +15,7 @@ pub mod postmortem;
 pub mod postmortem_incident_ref;
 pub mod postmortem_service;
 pub mod prefill_tombstone;
+pub mod share_link;
 pub mod sync_outbox;
 pub mod timeline_entry;
 pub mod tracker;

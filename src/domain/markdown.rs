@@ -151,6 +151,9 @@ pub fn render_markdown(doc: &Document) -> String {
     metadata(&mut out, doc);
     section_summary(&mut out, doc);
     section_phases(&mut out, &doc.phases);
+    if let Some(gantt) = super::mermaid::gantt(&doc.phases, &doc.timeline) {
+        let _ = writeln!(out, "{gantt}");
+    }
     section_timeline(&mut out, &doc.timeline);
     section_causes(&mut out, &doc.causes);
     section_action_items(&mut out, &doc.action_items);

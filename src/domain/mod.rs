@@ -2,8 +2,11 @@
 
 pub mod anonymize;
 pub mod cause_area;
+pub mod html;
 pub mod markdown;
+pub mod mermaid;
 pub mod phases;
 pub mod recurrence;
 pub mod review;
 pub mod text;
+pub mod timeline_chart;

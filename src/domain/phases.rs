@@ -100,7 +100,7 @@ impl Phase {
         }
     }
 
-    fn noun(self) -> &'static str {
+    pub fn noun(self) -> &'static str {
         match self {
             Phase::Detect => "detection",
             Phase::Acknowledge => "acknowledgement",

@@ -200,7 +200,12 @@ impl Connection {
             .as_ref()
             .and_then(init_authorization)
             .or_else(|| self.header_token.clone());
-        let claims = match self.state.tokens.bearer_claims(authorization.as_deref()).await {
+        let claims = match self
+            .state
+            .tokens
+            .bearer_claims(authorization.as_deref())
+            .await
+        {
             Ok(claims) => claims,
             Err(ApiError::Unauthorized(_)) => return Err((4401, "Unauthorized")),
             Err(ApiError::Forbidden(_)) => return Err((4403, "Forbidden")),

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod people;
 pub mod postmortems;
 pub mod practice;
+pub mod share;
 mod strict;
 pub mod timeline;
 pub mod trackers;
@@ -107,6 +108,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/postmortems/{id}/document", |r| {
             r.to(practice::document)
         }),
+        ep(M::POST, "/api/v1/postmortems/{id}/share", |r| {
+            r.to(share::issue)
+        }),
+        ep(M::DELETE, "/api/v1/postmortems/{id}/share", |r| {
+            r.to(share::revoke)
+        }),
+        ep(M::GET, "/share/{token}", |r| r.to(share::page)),
         ep(M::GET, "/api/v1/postmortems/{id}/participants", |r| {
             r.to(postmortems::list_participants)
         }),

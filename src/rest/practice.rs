@@ -1,6 +1,7 @@
-//! The practice: review, phase metrics, publishing and the shared document.
+//! The practice: review, phase metrics, publishing and the shared document
+//! (Markdown, or a self-contained HTML page).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -11,7 +12,11 @@ use super::{
     postmortems::PostmortemOut,
 };
 use crate::{
-    domain::{markdown::render_markdown, review::Draft},
+    domain::{
+        html::{content_security_policy, render_html},
+        markdown::render_markdown,
+        review::Draft,
+    },
     error::{ApiError, ApiResult},
     services::{
         anonymity, dossier,
@@ -39,7 +44,7 @@ pub async fn metrics(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> 
 pub async fn publish(
     s: Writer,
     id: web::Path<Uuid>,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let bytes = read_body(
@@ -68,17 +73,73 @@ pub struct DocumentQuery {
     format: Option<String>,
 }
 
+/// How the document is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DocumentFormat {
+    Markdown,
+    Html,
+}
+
+/// `?format=` decides; without it, a browser's `Accept: text/html` gets the page.
+fn negotiate(format: Option<&str>, req: &HttpRequest) -> ApiResult<DocumentFormat> {
+    match format {
+        Some("markdown") => Ok(DocumentFormat::Markdown),
+        Some("html") => Ok(DocumentFormat::Html),
+        Some(_) => Err(ApiError::validation(
+            "format",
+            "the format is markdown or html",
+        )),
+        None => {
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let wants_html = accept.split(',').any(|media| {
+                media
+                    .split(';')
+                    .next()
+                    .is_some_and(|m| m.trim() == "text/html")
+            });
+            Ok(if wants_html {
+                DocumentFormat::Html
+            } else {
+                DocumentFormat::Markdown
+            })
+        }
+    }
+}
+
 pub async fn document(
     s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<DocumentQuery>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    if q.format.as_deref().is_some_and(|f| f != "markdown") {
-        return Err(ApiError::validation("format", "only markdown is supported"));
-    }
+    let format = negotiate(q.format.as_deref(), &req)?;
     let (dossier, redactor) = dossier::load_as(&s, *id).await?;
-    let markdown = render_markdown(&dossier.document(&redactor));
-    Ok(HttpResponse::Ok()
-        .content_type("text/markdown; charset=utf-8")
-        .body(markdown))
+    let document = dossier.document(&redactor);
+    Ok(match format {
+        DocumentFormat::Markdown => HttpResponse::Ok()
+            .content_type("text/markdown; charset=utf-8")
+            .insert_header((header::VARY, "Accept"))
+            .body(render_markdown(&document)),
+        DocumentFormat::Html => {
+            let findings = redactor.review(dossier.review()).findings;
+            html_page(render_html(&document, &findings))
+        }
+    })
+}
+
+/// The HTML page with the headers that keep it inert: a policy that lets
+/// nothing load or run, no sniffing, no referrer (a share link carries its
+/// token in the URL).
+pub fn html_page(page: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::VARY, "Accept"))
+        .body(page)
 }

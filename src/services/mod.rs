@@ -21,6 +21,7 @@ pub mod postmortems;
 pub mod prefill;
 pub mod publishing;
 pub mod session;
+pub mod share;
 pub mod stats;
 pub mod sync;
 pub mod timeline;

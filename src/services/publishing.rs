@@ -40,6 +40,16 @@ pub async fn publish(s: &Writer, id: Uuid, input: PublishIn) -> ApiResult<postmo
 /// document as an editor sees it (names only where it is not anonymized),
 /// sent on a task of its own so that publishing never waits for Slack.
 async fn announce(core: &Core, id: Uuid) -> ApiResult<()> {
+    let link = format!(
+        "{}/api/v1/postmortems/{id}/document?format=markdown",
+        core.public_url
+    );
+    announce_with_link(core, id, &link).await
+}
+
+/// [`announce`] linking to `link`: a share link's page when one is issued
+/// (see `share::issue`), which readers open without an account.
+pub async fn announce_with_link(core: &Core, id: Uuid, link: &str) -> ApiResult<()> {
     let practice = &core.settings.practice;
     if practice.slack_webhook_urls.is_empty() {
         return Ok(());
@@ -49,11 +59,7 @@ async fn announce(core: &Core, id: Uuid) -> ApiResult<()> {
     let redactor = anonymity::redactor(&core.db, shared, &dossier.postmortem.record).await?;
     let document = dossier.document(&redactor);
     let metrics = dossier.metrics();
-    let link = format!(
-        "{}/api/v1/postmortems/{id}/document?format=markdown",
-        core.public_url
-    );
-    let message = notify::publication_message(&document, metrics.phases.focus.as_deref(), &link);
+    let message = notify::publication_message(&document, metrics.phases.focus.as_deref(), link);
     notify::announce(&core.http, practice, message);
     Ok(())
 }

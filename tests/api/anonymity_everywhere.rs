@@ -247,6 +247,9 @@ impl std::fmt::Display for Leak {
 /// A read with its ids and tokens replaced, so the same read of several ids groups.
 fn normalized(source: &str, seed: &Seed) -> String {
     let mut out = source.replace(&seed.calendar_token, "{token}");
+    if !seed.share_token.is_empty() {
+        out = out.replace(&seed.share_token, "{token}");
+    }
     let bytes: Vec<char> = out.chars().collect();
     let mut result = String::new();
     let mut i = 0;
@@ -435,6 +438,8 @@ struct Seed {
     /// The CI integration's stored delivery.
     deliveries: Vec<String>,
     calendar_token: String,
+    /// A share link's token, issued once the post-mortem is published.
+    share_token: String,
     /// The generic (CI) integration's webhook secret.
     ci_secret: String,
 }
@@ -452,6 +457,7 @@ fn ids_for(previous: &str, param: &str, seed: &Seed) -> Option<Vec<String>> {
         (_, "delivery_id") => seed.deliveries.clone(),
         // GraphiQL's own script: static, but read like every other route.
         ("graphiql", "asset") => vec!["hindsight.js".to_owned()],
+        ("share", "token") => vec![seed.share_token.clone()],
         _ => return None,
     })
 }
@@ -535,7 +541,7 @@ fn variants(template: &str, seed: &Seed) -> Vec<(String, Option<Expect>)> {
         "/api/v1/postmortems/{id}/document" => vec![
             (String::new(), None),
             ("?format=markdown".to_owned(), None),
-            ("?format=html".to_owned(), Some(Expect::ClientError)),
+            ("?format=html".to_owned(), None),
         ],
         "/api/v1/postmortems" => {
             plain(&["", "?limit=200", "?service=checkout", "?status=published"])
@@ -1095,6 +1101,7 @@ async fn seed(app: &TestApp, jira: &MockServer) -> Seed {
         integrations: vec![ci.id.clone(), pager.id.clone()],
         deliveries: vec![receipt["delivery_id"].as_str().unwrap().to_owned()],
         calendar_token: token["token"].as_str().unwrap().to_owned(),
+        share_token: String::new(),
         ci_secret: ci.secret.clone(),
     }
 }
@@ -1144,7 +1151,7 @@ async fn no_reader_who_may_not_see_names_sees_any_byte_of_one_anywhere() {
     let jira = jira_mock().await;
     let scanner = Scanner::new();
     let mut report = Report::default();
-    let seed = seed(&app, &jira).await;
+    let mut seed = seed(&app, &jira).await;
     let base = format!("/api/v1/postmortems/{}", seed.pm);
     settle(&app, &seed, &mut report).await;
 
@@ -1350,6 +1357,15 @@ async fn no_reader_who_may_not_see_names_sees_any_byte_of_one_anywhere() {
             published.text().await.unwrap()
         ));
     }
+
+    // --- A share link to the published page (`GET /share/{token}` below).
+    let shared = app
+        .request(Method::POST, &format!("{base}/share"), Role::Editor)
+        .send()
+        .await
+        .unwrap();
+    let shared: Value = shared.json().await.unwrap();
+    seed.share_token = shared["token"].as_str().unwrap_or_default().to_owned();
 
     // --- The Slack announcement (what leaves the service: as an editor would see it).
     let mut announced = Vec::new();
@@ -1721,6 +1737,7 @@ async fn no_reader_who_may_not_see_names_sees_any_byte_of_one_anywhere() {
         format!("{base}/timeline?limit=200"),
         format!("{base}/action-items"),
         format!("{base}/document?format=markdown"),
+        format!("{base}/document?format=html"),
         format!("{base}/participants"),
     ] {
         let answer = send(&app, Method::GET, &path, Role::Admin, None, &[]).await;

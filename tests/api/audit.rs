@@ -847,6 +847,33 @@ async fn every_mutating_route_records_exactly_its_audit_entry() {
         ],
     )
     .await;
+    // A share link's token is a credential: its entries say it was issued
+    // and revoked, and change no field.
+    let shared = walk
+        .send(
+            M::POST,
+            "/api/v1/postmortems/{id}/share",
+            &format!("{base}/share"),
+            a,
+            Some(json!({})),
+        )
+        .await;
+    let link_id = shared.body["id"].as_str().unwrap().to_owned();
+    walk.expect(
+        &shared,
+        a,
+        vec![expected("issue_token", "share_link", &link_id, Exactly(&[])).in_postmortem(&pm_id)],
+    )
+    .await;
+    walk.write(
+        M::DELETE,
+        "/api/v1/postmortems/{id}/share",
+        &format!("{base}/share"),
+        a,
+        None,
+        vec![expected("revoke_token", "share_link", &link_id, Exactly(&[])).in_postmortem(&pm_id)],
+    )
+    .await;
     // Reviewing a draft stores nothing, so it records nothing.
     walk.write(
         M::POST,

@@ -22,6 +22,7 @@ mod graphql_subscription;
 mod hardening;
 mod health;
 mod helpers;
+mod html_document;
 mod inert_output;
 mod integrations;
 mod jwks;
