@@ -7,7 +7,9 @@
 //! given as the reason ("because the new hire ..."). The same fault verbs with a system
 //! as subject ("the alert failed to fire") are not blame.
 
+mod frames;
 mod mentions;
+mod names;
 mod subject;
 mod wording;
 
@@ -122,6 +124,12 @@ pub fn blames_person(text: &str, people: &[DraftPerson]) -> Option<BlameHit> {
         subject::person_as_cause,
         subject::trait_as_cause,
         subject::trait_subject,
+        frames::passive,
+        frames::let_lapse,
+        frames::defiance,
+        frames::on_someone,
+        frames::instead_of,
+        frames::never_did,
     ];
     (0..words.len()).find_map(|at| RULES.iter().find_map(|rule| rule(&text, at)))
 }
