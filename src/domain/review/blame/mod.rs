@@ -68,6 +68,10 @@ pub struct BlameHit {
     pub matched: String,
     /// The known person the text blames, when it names one.
     pub person: Option<String>,
+    /// Where the match ends, in the text's normalized words: what follows is what the
+    /// person is said to have failed at ("the runbook").
+    #[serde(skip)]
+    pub after: usize,
 }
 
 struct Text<'a> {
@@ -98,6 +102,7 @@ impl Text<'_> {
             kind,
             matched: self.joined(from, len),
             person: None,
+            after: (from + len).min(self.words.len()),
         }
     }
 
@@ -240,3 +245,7 @@ mod tests {
         assert_eq!(hit.kind, BlameKind::Hindsight);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod outside_directory_tests;

@@ -121,7 +121,9 @@ pub(super) fn person_at_fault(t: &Text, at: usize) -> Option<BlameHit> {
     let (len, always) = if word == "forgot" {
         (1, !system_subject(t, at))
     } else if LAPSE_VERBS.contains(&word) {
-        if EXCUSABLE.contains(&word) && explained_by_the_system(t, at) {
+        // "failed over to the standby" is an operation, not a lapse.
+        let operation = word.starts_with("fail") && matches!(t.text(at + 1), "over" | "back");
+        if operation || (EXCUSABLE.contains(&word) && explained_by_the_system(t, at)) {
             return None;
         }
         (if t.text(at + 1) == "to" { 2 } else { 1 }, false)
