@@ -2,9 +2,11 @@
 //! handle, anyone else by how the sentence names them (see `names`), pronouns, and nouns
 //! for people in a role (`the engineer`, `the new hire`).
 
-use super::super::super::text::{Word, words};
+use std::collections::HashSet;
+
+use super::super::super::text::{Case, Word, words};
 use super::super::draft::DraftPerson;
-use super::names::names_a_person;
+use super::names::{is_english_word, names_a_person};
 
 /// A word that refers to a person; `name` is set when it is one of the known people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,20 @@ impl KnownPerson {
 /// For each word of a text, the person it refers to, if any.
 pub fn mentions(words: &[Word], people: &[DraftPerson]) -> Vec<Option<Mention>> {
     let known: Vec<KnownPerson> = people.iter().filter_map(KnownPerson::from_draft).collect();
+    let named: Vec<bool> = (0..words.len())
+        .map(|at| {
+            names_a_person(words, at)
+                || (words[at].joined && at >= 1 && names_a_person(words, at - 1))
+        })
+        .collect();
+    // A name recognized once is that person wherever it is repeated ("Priya Raman ...
+    // Raman ..."), even where the sentence alone would not say so.
+    let names: HashSet<&str> = words
+        .iter()
+        .zip(&named)
+        .filter(|(_, named)| **named)
+        .map(|(word, _)| word.text.as_str())
+        .collect();
     let mut found: Vec<Option<Mention>> = words
         .iter()
         .enumerate()
@@ -80,24 +96,17 @@ pub fn mentions(words: &[Word], people: &[DraftPerson]) -> Vec<Option<Mention>> 
                 });
             }
             let on_call = word.is("call") && at >= 1 && words[at - 1].is("on");
-            let unknown_person = names_a_person(words, at)
-                || (word.joined && at >= 1 && names_a_person(words, at - 1));
+            let unknown_person = named[at]
+                || (names.contains(word.text.as_str())
+                    && (word.case != Case::Lower || !is_english_word(&word.text)));
             (on_call || unknown_person || PERSON_NOUNS.contains(&word.text.as_str()))
                 .then_some(Mention { name: None })
         })
         .collect();
-    // A word once recognized as a person is that person wherever it is repeated.
-    for at in 0..words.len() {
-        if found[at].is_none()
-            && let Some(same) =
-                (0..words.len()).find(|&k| words[k].text == words[at].text && found[k].is_some())
-        {
-            found[at] = found[same].clone();
-        }
-    }
-    for at in 0..words.len() {
-        let refers_back = PLURAL_PRONOUNS.contains(&words[at].text.as_str())
-            && (at == 0 || found[..at].iter().any(Option::is_some));
+    let first_person = found.iter().position(Option::is_some);
+    for (at, word) in words.iter().enumerate() {
+        let refers_back = PLURAL_PRONOUNS.contains(&word.text.as_str())
+            && (at == 0 || first_person.is_some_and(|first| first < at));
         if refers_back && found[at].is_none() {
             found[at] = Some(Mention { name: None });
         }
