@@ -129,9 +129,10 @@ pub(super) fn person_at_fault(t: &Text, at: usize) -> Option<BlameHit> {
         (if t.text(at + 1) == "to" { 2 } else { 1 }, false)
     } else if matches!(word, "did" | "never") && is_omission(t.text(at + 1)) {
         (2, false)
-    } else if word == "did" && t.text(at + 1) == "not" && omission_after_not(t, at + 2) {
-        (3, false)
-    } else if t.seq(at, &["made", "a", "mistake"]) || t.seq(at, &["made", "an", "error"]) {
+    } else if (word == "did" && t.text(at + 1) == "not" && omission_after_not(t, at + 2))
+        || t.seq(at, &["made", "a", "mistake"])
+        || t.seq(at, &["made", "an", "error"])
+    {
         (3, false)
     } else if word == "without" && omitting_after(t, at + 1) {
         return clause_subject(t, at).map(|m| {
