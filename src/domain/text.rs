@@ -86,6 +86,34 @@ pub fn tokens(text: &str) -> impl Iterator<Item = Token> + '_ {
 pub struct Word {
     pub text: String,
     pub possessive: bool,
+    /// How the word was written, a cue to names: `Priya` is title case, `AWS` is not.
+    pub case: Case,
+    /// A later part of a hyphenated word: `jun` in `Min-jun`.
+    pub joined: bool,
+}
+
+/// The letter case a word was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    /// No capital letter: `runbook`, `priya`, `14:02`.
+    Lower,
+    /// A capital, then no other: `Priya`, `Zoë`, `The`.
+    Title,
+    /// Capitals elsewhere: `AWS`, `PagerDuty`, `iOS`.
+    Mixed,
+}
+
+impl Case {
+    fn of(original: &str) -> Self {
+        let mut letters = original.chars().filter(|c| c.is_alphabetic());
+        let first_upper = letters.next().is_some_and(char::is_uppercase);
+        let later_upper = letters.any(char::is_uppercase);
+        match (first_upper, later_upper) {
+            (false, false) => Case::Lower,
+            (true, false) => Case::Title,
+            _ => Case::Mixed,
+        }
+    }
 }
 
 impl Word {
@@ -93,6 +121,8 @@ impl Word {
         Word {
             text: text.to_string(),
             possessive: false,
+            case: Case::Lower,
+            joined: false,
         }
     }
 
@@ -143,6 +173,8 @@ fn expand_apostrophe(part: &str, out: &mut Vec<Word>) {
         "s" => out.push(Word {
             text: base.to_string(),
             possessive: true,
+            case: Case::Lower,
+            joined: false,
         }),
         "ll" | "re" | "ve" | "d" | "m" => {
             let verb = match suffix {
@@ -163,14 +195,21 @@ fn expand_apostrophe(part: &str, out: &mut Vec<Word>) {
 pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     for token in tokenize(text) {
-        let lower = token.text(text).to_lowercase().replace('\u{2019}', "'");
+        let original = token.text(text);
+        let lower = original.to_lowercase().replace('\u{2019}', "'");
         match token.kind {
             TokenKind::Email | TokenKind::Handle | TokenKind::Punct => {
                 out.push(Word::plain(&lower));
             }
             TokenKind::Word => {
-                for part in lower.split('-').filter(|p| !p.is_empty()) {
+                let parts = lower.split('-').zip(original.split('-'));
+                for (i, (part, written)) in parts.filter(|(p, _)| !p.is_empty()).enumerate() {
+                    let from = out.len();
                     expand_apostrophe(part, &mut out);
+                    for word in &mut out[from..] {
+                        word.case = Case::of(written);
+                        word.joined = i > 0;
+                    }
                 }
             }
         }
@@ -310,6 +349,24 @@ mod tests {
         assert_eq!(texts("can\u{2019}t"), ["can", "not"]);
         let alice = words("Alice's mistake");
         assert!(alice[0].possessive && alice[0].is("alice"));
+    }
+
+    #[test]
+    fn words_keep_how_they_were_cased_and_joined() {
+        let seen: Vec<(String, Case, bool)> = words("Min-jun paged AWS support")
+            .into_iter()
+            .map(|w| (w.text, w.case, w.joined))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("min".to_string(), Case::Title, false),
+                ("jun".to_string(), Case::Lower, true),
+                ("paged".to_string(), Case::Lower, false),
+                ("aws".to_string(), Case::Mixed, false),
+                ("support".to_string(), Case::Lower, false),
+            ]
+        );
     }
 
     #[test]

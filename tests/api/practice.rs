@@ -156,6 +156,95 @@ async fn a_draft_is_reviewed_without_storing_anything() {
     assert_problem(malformed, StatusCode::BAD_REQUEST, "malformed_request").await;
 }
 
+fn blame_finding<'r>(review: &'r Value, path: &str) -> &'r Value {
+    review["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "blame_language" && f["path"] == path)
+        .unwrap_or_else(|| panic!("no blame_language at {path}: {review}"))
+}
+
+#[tokio::test]
+async fn blame_of_people_outside_the_directory_is_flagged_with_the_sentence_rewritten() {
+    let app = spawn_app().await;
+    let draft = json!({
+        "title": "Disk full", "summary": "The disk filled up and writes failed for two hours.",
+        "causes": [
+            {"area": "detection", "description": "Okafor failed to notice the disk alert for two hours"},
+            {"area": "prevention", "description": "It was entirely Priya's fault"},
+            {"area": "mitigation", "description": "Okafor followed the runbook, which was out of date"},
+            {"area": "detection", "description": "The alert failed to fire on the replica"},
+        ],
+    });
+    let review = app
+        .request(Method::POST, "/api/v1/review", Role::Viewer)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let noticed = blame_finding(&review, "/causes/0/description");
+    assert!(
+        noticed["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("\"The disk alert went unnoticed\""),
+        "{noticed}"
+    );
+    let fault = blame_finding(&review, "/causes/1/description");
+    assert!(
+        fault["message"].as_str().unwrap().contains("fault"),
+        "{fault}"
+    );
+    let blamed: Vec<(String, String)> = codes(&review)
+        .into_iter()
+        .filter(|(code, _)| code == "blame_language")
+        .collect();
+    assert_eq!(
+        blamed.len(),
+        2,
+        "neutral and system sentences stay unflagged: {blamed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_reads_blame_of_a_directory_person_without_their_name() {
+    let app = spawn_app().await;
+    let (alice, _) = cast(&app).await;
+    let pm = app
+        .postmortem(json!({"title": "Orders lost", "author_id": id(&alice), "anonymized": true}))
+        .await;
+    let base = format!("/api/v1/postmortems/{}", id(&pm));
+    app.create(
+        &format!("{base}/causes"),
+        json!({"area": "prevention", "description": "Alice Smith didn't follow the runbook"}),
+    )
+    .await;
+    let admin = app
+        .get_json_as(Role::Admin, &format!("{base}/review"))
+        .await;
+    let viewer = app
+        .get_json_as(Role::Viewer, &format!("{base}/review"))
+        .await;
+    let seen = blame_finding(&viewer, "/causes/0/description");
+    assert!(
+        seen["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("\"The runbook was not followed\""),
+        "{seen}"
+    );
+    let shown = seen.to_string().to_lowercase();
+    for name in ["alice", "smith", "asmith"] {
+        assert!(!shown.contains(name), "{name} shown to a viewer: {seen}");
+    }
+    let admin_sees = blame_finding(&admin, "/causes/0/description").to_string();
+    assert!(admin_sees.contains("Alice Smith"), "{admin_sees}");
+}
+
 /// A post-mortem that mentions its people everywhere a name can hide.
 pub(crate) async fn named_postmortem(app: &TestApp, alice: &Value, bob: &Value) -> String {
     let pm = app

@@ -4,7 +4,7 @@ use super::super::cause_area::CauseArea;
 use super::blame::blames_person;
 use super::draft::{Draft, DraftPerson};
 use super::finding::{Finding, FindingCode};
-use super::suggestions::instead_of_trying_harder;
+use super::suggestions::{instead_of_blame, instead_of_trying_harder};
 use super::try_harder::{ActionVerdict, classify_action_item};
 
 /// Every narrative field of the draft with its JSON pointer.
@@ -58,11 +58,7 @@ fn blame_finding(path: String, text: &str, people: &[DraftPerson]) -> Option<Fin
                 hit.kind.explanation()
             ),
         )
-        .suggest(
-            "Describe what happened and what in the system made it likely or let it \
-             spread (a missing guard, an unclear signal, a step that was easy to get wrong); \
-             name roles, not people.",
-        ),
+        .suggest(instead_of_blame(text, &hit)),
     )
 }
 

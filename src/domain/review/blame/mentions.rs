@@ -1,8 +1,12 @@
 //! Which words of a text refer to a person: the post-mortem's people by name, e-mail or
-//! handle, pronouns, and nouns for people in a role (`the engineer`, `the new hire`).
+//! handle, anyone else by how the sentence names them (see `names`), pronouns, and nouns
+//! for people in a role (`the engineer`, `the new hire`).
 
-use super::super::super::text::{Word, words};
+use std::collections::HashSet;
+
+use super::super::super::text::{Case, Word, words};
 use super::super::draft::DraftPerson;
+use super::names::{is_english_word, names_a_person};
 
 /// A word that refers to a person; `name` is set when it is one of the known people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +23,14 @@ const PERSON_NOUNS: &[&str] = &[
     "admin", "administrator", "oncall", "someone", "somebody", "whoever", "lead", "manager",
     "reviewer", "reviewers", "author", "deployer", "newcomer", "newbie", "trainee",
     "contractor", "person", "guy", "team", "member", "employee", "colleague", "responder",
-    "programmer", "coder", "staff", "ops", "qa", "tester",
+    "programmer", "coder", "staff", "ops", "qa", "tester", "contractors", "consultant",
+    "consultants", "freelancer", "teammate", "teammates", "coworker", "colleagues", "analyst",
+    "architect", "maintainer", "approver", "boss", "cto", "vp", "newbies", "interns",
 ];
+
+/// Pronouns that refer back to people when the text has named one (or opens with them):
+/// "they" can as well be the alerts.
+const PLURAL_PRONOUNS: &[&str] = &["they", "them"];
 
 /// Name keys of one person: lower-cased name parts (3+ letters), e-mail and handle.
 struct KnownPerson {
@@ -62,7 +72,21 @@ impl KnownPerson {
 /// For each word of a text, the person it refers to, if any.
 pub fn mentions(words: &[Word], people: &[DraftPerson]) -> Vec<Option<Mention>> {
     let known: Vec<KnownPerson> = people.iter().filter_map(KnownPerson::from_draft).collect();
-    words
+    let named: Vec<bool> = (0..words.len())
+        .map(|at| {
+            names_a_person(words, at)
+                || (words[at].joined && at >= 1 && names_a_person(words, at - 1))
+        })
+        .collect();
+    // A name recognized once is that person wherever it is repeated ("Priya Raman ...
+    // Raman ..."), even where the sentence alone would not say so.
+    let names: HashSet<&str> = words
+        .iter()
+        .zip(&named)
+        .filter(|(_, named)| **named)
+        .map(|(word, _)| word.text.as_str())
+        .collect();
+    let mut found: Vec<Option<Mention>> = words
         .iter()
         .enumerate()
         .map(|(at, word)| {
@@ -72,8 +96,20 @@ pub fn mentions(words: &[Word], people: &[DraftPerson]) -> Vec<Option<Mention>> 
                 });
             }
             let on_call = word.is("call") && at >= 1 && words[at - 1].is("on");
-            (on_call || PERSON_NOUNS.contains(&word.text.as_str()))
+            let unknown_person = named[at]
+                || (names.contains(word.text.as_str())
+                    && (word.case != Case::Lower || !is_english_word(&word.text)));
+            (on_call || unknown_person || PERSON_NOUNS.contains(&word.text.as_str()))
                 .then_some(Mention { name: None })
         })
-        .collect()
+        .collect();
+    let first_person = found.iter().position(Option::is_some);
+    for (at, word) in words.iter().enumerate() {
+        let refers_back = PLURAL_PRONOUNS.contains(&word.text.as_str())
+            && (at == 0 || first_person.is_some_and(|first| first < at));
+        if refers_back && found[at].is_none() {
+            found[at] = Some(Mention { name: None });
+        }
+    }
+    found
 }

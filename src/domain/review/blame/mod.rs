@@ -7,7 +7,9 @@
 //! given as the reason ("because the new hire ..."). The same fault verbs with a system
 //! as subject ("the alert failed to fire") are not blame.
 
+mod frames;
 mod mentions;
+mod names;
 mod subject;
 mod wording;
 
@@ -66,6 +68,10 @@ pub struct BlameHit {
     pub matched: String,
     /// The known person the text blames, when it names one.
     pub person: Option<String>,
+    /// Where the match ends, in the text's normalized words: what follows is what the
+    /// person is said to have failed at ("the runbook").
+    #[serde(skip)]
+    pub after: usize,
 }
 
 struct Text<'a> {
@@ -96,6 +102,7 @@ impl Text<'_> {
             kind,
             matched: self.joined(from, len),
             person: None,
+            after: (from + len).min(self.words.len()),
         }
     }
 
@@ -122,6 +129,12 @@ pub fn blames_person(text: &str, people: &[DraftPerson]) -> Option<BlameHit> {
         subject::person_as_cause,
         subject::trait_as_cause,
         subject::trait_subject,
+        frames::passive,
+        frames::let_lapse,
+        frames::defiance,
+        frames::on_someone,
+        frames::instead_of,
+        frames::never_did,
     ];
     (0..words.len()).find_map(|at| RULES.iter().find_map(|rule| rule(&text, at)))
 }
@@ -232,3 +245,7 @@ mod tests {
         assert_eq!(hit.kind, BlameKind::Hindsight);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod outside_directory_tests;

@@ -11,13 +11,18 @@ const BETWEEN_SUBJECT_AND_VERB: &[&str] = &[
     "completely", "apparently", "clearly", "obviously", "then", "totally", "probably",
     "actually", "evidently", "unfortunately", "basically", "accidentally", "mistakenly",
     "somehow", "still", "even", "initially", "later", ",", "repeatedly", "once", "already",
+    "both", "all", "each", "who",
 ];
 
-/// The person that is the subject of the verb at `at`, if the subject is one.
+/// The person that is the subject of the verb at `at`, if the subject is one. A second
+/// verb of the same subject counts too: "Raj restarted the primary and broke ...".
 pub(super) fn subject_before<'t>(t: &'t Text, at: usize) -> Option<&'t Mention> {
     let mut j = at.checked_sub(1)?;
     while BETWEEN_SUBJECT_AND_VERB.contains(&t.text(j)) {
         j = j.checked_sub(1)?;
+    }
+    if matches!(t.text(j), "and" | "but" | "or" | "so") {
+        return clause_subject(t, j);
     }
     let owned_thing = t.words.get(j).is_some_and(|w| w.possessive);
     if owned_thing {
@@ -25,6 +30,27 @@ pub(super) fn subject_before<'t>(t: &'t Text, at: usize) -> Option<&'t Mention> 
     }
     t.mention(j)
 }
+
+/// True when what follows the lapse at `at` explains it by the system: "Dmitri missed the
+/// page because the paging provider had an outage". A person after "because" is no excuse.
+fn explained_by_the_system(t: &Text, at: usize) -> bool {
+    let Some(because) = (at + 1..t.words.len())
+        .take_while(|&i| !t.words[i].ends_clause())
+        .find(|&i| matches!(t.text(i), "because" | "since" | "as"))
+    else {
+        return false;
+    };
+    let mut subject = because + 1;
+    while super::super::super::text::starts_with_seq(t.words, subject, &["of"])
+        || DETERMINERS.contains(&t.text(subject))
+    {
+        subject += 1;
+    }
+    t.mention(subject).is_none() && t.mention(subject + 1).is_none()
+}
+
+/// Lapses that a reason can excuse; forgetting or ignoring stays a judgement.
+const EXCUSABLE: &[&str] = &["missed", "failed", "skipped", "overlooked"];
 
 /// Verbs of a lapse: with a person as subject they make that person the cause.
 #[rustfmt::skip]
@@ -37,9 +63,44 @@ const LAPSE_VERBS: &[&str] = &[
 
 /// What a person "did not" do, when leaving it undone is the implied fault.
 const OMISSIONS: &[&str] = &[
-    "check", "test", "follow", "read", "verify", "review", "notice", "bother", "wait", "ask",
-    "think", "consider", "look", "double", "validate", "realize", "realise", "pay", "listen",
-    "escalate", "respond", "confirm", "care", "heed",
+    "check",
+    "test",
+    "follow",
+    "read",
+    "verify",
+    "review",
+    "notice",
+    "bother",
+    "wait",
+    "ask",
+    "think",
+    "consider",
+    "look",
+    "double",
+    "validate",
+    "realize",
+    "realise",
+    "pay",
+    "listen",
+    "escalate",
+    "respond",
+    "confirm",
+    "care",
+    "heed",
+    "acknowledge",
+    "document",
+    "communicate",
+    "update",
+    "monitor",
+    "answer",
+    "inform",
+    "tell",
+    "warn",
+];
+
+/// Adverbs that may sit inside "did not ... check": "didn't even look".
+const INSIDE_NEGATION: &[&str] = &[
+    "even", "ever", "really", "actually", "properly", "once", "bother",
 ];
 
 fn is_omission(word: &str) -> bool {
@@ -51,23 +112,29 @@ fn is_omission(word: &str) -> bool {
 #[rustfmt::skip]
 const OMITTING: &[&str] = &[
     "testing", "checking", "reviewing", "asking", "reading", "verifying", "looking", "thinking",
-    "telling", "waiting", "validating", "confirming",
+    "telling", "waiting", "validating", "confirming", "opening", "running", "escalating",
+    "investigating", "following", "review", "approval", "tests",
 ];
 
 pub(super) fn person_at_fault(t: &Text, at: usize) -> Option<BlameHit> {
     let word = t.text(at);
     let (len, always) = if word == "forgot" {
-        (1, true)
+        (1, !system_subject(t, at))
     } else if LAPSE_VERBS.contains(&word) {
+        // "failed over to the standby" is an operation, not a lapse.
+        let operation = word.starts_with("fail") && matches!(t.text(at + 1), "over" | "back");
+        if operation || (EXCUSABLE.contains(&word) && explained_by_the_system(t, at)) {
+            return None;
+        }
         (if t.text(at + 1) == "to" { 2 } else { 1 }, false)
     } else if matches!(word, "did" | "never") && is_omission(t.text(at + 1)) {
         (2, false)
-    } else if (word == "did" && t.text(at + 1) == "not" && OMISSIONS.contains(&t.text(at + 2)))
+    } else if (word == "did" && t.text(at + 1) == "not" && omission_after_not(t, at + 2))
         || t.seq(at, &["made", "a", "mistake"])
         || t.seq(at, &["made", "an", "error"])
     {
         (3, false)
-    } else if word == "without" && OMITTING.contains(&t.text(at + 1)) {
+    } else if word == "without" && omitting_after(t, at + 1) {
         return clause_subject(t, at).map(|m| {
             let mut hit = t.hit(BlameKind::PersonAtFault, at, 2);
             hit.person = m.name.clone();
@@ -85,8 +152,40 @@ pub(super) fn person_at_fault(t: &Text, at: usize) -> Option<BlameHit> {
     Some(hit)
 }
 
+/// "without (even) testing", "without any review".
+fn omitting_after(t: &Text, at: usize) -> bool {
+    let next = if matches!(t.text(at), "even" | "first" | "a" | "any" | "proper") {
+        at + 1
+    } else {
+        at
+    };
+    OMITTING.contains(&t.text(next))
+}
+
+/// "did not (even) check": the omission after "not", past an adverb or two.
+fn omission_after_not(t: &Text, mut at: usize) -> bool {
+    while INSIDE_NEGATION.contains(&t.text(at)) && t.text(at + 1) != "." {
+        if OMISSIONS.contains(&t.text(at)) {
+            return true;
+        }
+        at += 1;
+    }
+    OMISSIONS.contains(&t.text(at))
+}
+
+/// "The backup job forgot its credentials": a thing, introduced by a determiner, as subject.
+fn system_subject(t: &Text, at: usize) -> bool {
+    let Some(noun) = at.checked_sub(1) else {
+        return false;
+    };
+    t.mention(noun).is_none()
+        && t.words[noun].text.chars().all(char::is_alphabetic)
+        && (noun.saturating_sub(3)..noun)
+            .any(|i| DETERMINERS.contains(&t.text(i)) && t.mention(i + 1).is_none())
+}
+
 /// A person that opens the clause containing `at`: "Alice pushed it without testing".
-fn clause_subject<'t>(t: &'t Text, at: usize) -> Option<&'t Mention> {
+pub(super) fn clause_subject<'t>(t: &'t Text, at: usize) -> Option<&'t Mention> {
     let start = (0..at)
         .rev()
         .find(|&i| t.words[i].ends_clause())
@@ -105,6 +204,13 @@ const CAUSAL: &[&[&str]] = &[
     &["fault", "of"],
     &["result", "of"],
     &["broken", "by"],
+    &["traces", "back", "to"],
+    &["traced", "back", "to"],
+    &["trace", "back", "to"],
+    &["traced", "to"],
+    &["comes", "down", "to"],
+    &["came", "down", "to"],
+    &["boils", "down", "to"],
 ];
 
 const DETERMINERS: &[&str] = &["the", "a", "an", "our", "one", "that", "this", "some"];

@@ -49,6 +49,11 @@ const LAPSE_PHRASES: &[&[&str]] = &[
     &["know", "what", "he", "was", "doing"],
     &["know", "what", "she", "was", "doing"],
     &["no", "idea", "what", "they", "were", "doing"],
+    &["on", "a", "whim"],
+    &["poor", "judgment"],
+    &["poor", "judgement"],
+    &["bad", "judgment"],
+    &["bad", "judgement"],
 ];
 
 pub(super) fn judgement(t: &Text, at: usize) -> Option<BlameHit> {
@@ -122,15 +127,22 @@ pub(super) const IRREGULAR_PARTICIPLES: &[&str] = &[
 
 /// "If Bob had paid attention ...": a counterfactual about a person is hindsight too.
 fn counterfactual(t: &Text, at: usize) -> Option<BlameHit> {
-    if t.text(at) != "if" {
+    // "If Bob had checked ..." or, inverted, "Had Lucía read the docs, ...".
+    let inverted = t.text(at) == "had" && (at == 0 || t.words[at - 1].ends_clause());
+    if t.text(at) != "if" && !inverted {
         return None;
     }
     let person = t.mention(at + 1)?;
     let mut next = at + 2;
-    if t.text(next) != "had" {
-        return None;
+    while t.mention(next).is_some() {
+        next += 1;
     }
-    next += 1;
+    if !inverted {
+        if t.text(next) != "had" {
+            return None;
+        }
+        next += 1;
+    }
     while matches!(t.text(next), "just" | "only" | "been" | "more") {
         next += 1;
     }
