@@ -668,8 +668,7 @@ mod tests {
             ("HINDSIGHT_DATA_DIR", &dir),
             ("HINDSIGHT_JWT_SECRET", JWT_SECRET),
         ])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         let message = error.to_string();
         assert!(
             message.contains("HINDSIGHT_SECRET_KEY is not set"),
@@ -689,8 +688,7 @@ mod tests {
             ("HINDSIGHT_DATA_DIR", &scratch_dir()),
             ("HINDSIGHT_SECRET_KEY", SECRET_KEY),
         ])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert!(
             error
                 .to_string()

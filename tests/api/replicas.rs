@@ -60,12 +60,15 @@ struct Seen {
 
 type Answer = (u16, Value, Vec<(&'static str, String)>);
 
+/// How the mock answers a request: what it has seen, method, path, JSON body.
+type Answering = Box<dyn Fn(&mut Seen, &str, &str, &Value) -> Answer + Send + Sync>;
+
 struct Mock {
     seen: Mutex<Seen>,
     /// How long each answer takes: long enough for mutations to overlap if
     /// nothing kept them apart.
     latency: Duration,
-    answer: Box<dyn Fn(&mut Seen, &str, &str, &Value) -> Answer + Send + Sync>,
+    answer: Answering,
 }
 
 struct MockTracker {
