@@ -3,7 +3,8 @@
 # database with nothing to do (no trackers, no traffic), lets them settle, then
 # counts over a window the transactions PostgreSQL ran for them, the CPU its
 # backends spent, and the connections they hold.
-# Usage: [BENCH_BIN=path] bench/idle_replicas.sh [seconds=30] [N...=1 4 16]
+# Usage: [BENCH_BIN=path] [BENCH_SETTLE=10] bench/idle_replicas.sh [seconds=30] [N...=1 4 16]
+#   BENCH_SETTLE: seconds between start and the first count.
 #   BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
 #   allowed to create databases; `hindsight_idle` is dropped and recreated.
 #   Reads the backends' CPU from /proc: run it on the database's machine.
@@ -50,10 +51,10 @@ for n in "${counts[@]}"; do
   psql "$admin" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   "$bin" migrate 2>/dev/null
   for i in $(seq 1 "$n"); do
-    HINDSIGHT_BIND="127.0.0.1:$((21000 + i))" "$bin" serve 2>/dev/null &
+    HINDSIGHT_BIND="127.0.0.1:$((21000 + i))" "$bin" serve 2>>"$work/serve.log" &
     pids+=($!)
   done
-  sleep 5
+  sleep "${BENCH_SETTLE:-10}"
   read -r tx0 cpu0 <<<"$(snapshot)"
   sleep "$seconds"
   read -r tx1 cpu1 <<<"$(snapshot)"
@@ -64,5 +65,6 @@ for n in "${counts[@]}"; do
     "$(echo "scale=2; ($cpu1 - $cpu0) * 1000 / $ticks / $seconds" | bc)" \
     "$conns"
   stop
+  [ -s "$work/serve.log" ] && grep -i -m3 error "$work/serve.log" >&2 || true
 done
 psql "$admin" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"

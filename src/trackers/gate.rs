@@ -140,3 +140,82 @@ impl Drop for GatePass {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    /// A ledger in memory, standing in for the database two processes share.
+    #[derive(Default)]
+    struct Shared {
+        guard: Mutex<Option<tokio::sync::OwnedMutexGuard<()>>>,
+        ended: AtomicUsize,
+    }
+
+    struct Ledger(Arc<Shared>, Arc<tokio::sync::Mutex<()>>);
+
+    impl MutationLedger for Ledger {
+        fn take_turn<'a>(&'a self, _: &'a str, _: Duration) -> BoxFuture<'a, Result<(), String>> {
+            async move {
+                let guard = Arc::clone(&self.1).lock_owned().await;
+                *self.0.guard.lock().unwrap_or_else(PoisonError::into_inner) = Some(guard);
+                Ok(())
+            }
+            .boxed()
+        }
+
+        fn end_turn<'a>(&'a self, _: &'a str) -> BoxFuture<'a, ()> {
+            async move {
+                self.0.ended.fetch_add(1, Ordering::SeqCst);
+                self.0
+                    .guard
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+            }
+            .boxed()
+        }
+    }
+
+    #[tokio::test]
+    async fn two_processes_sharing_a_ledger_never_mutate_at_once_and_a_cancelled_turn_ends() {
+        let shared = Arc::new(Shared::default());
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        let gates: Vec<MutationGate> = (0..2)
+            .map(|_| {
+                let ledger = Ledger(Arc::clone(&shared), Arc::clone(&lock));
+                MutationGate::shared(Duration::ZERO, Arc::new(ledger))
+            })
+            .collect();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let gate = gates[i % 2].clone();
+                let (inside, most) = (Arc::clone(&inside), Arc::clone(&most));
+                tokio::spawn(async move {
+                    let pass = gate.enter("ghp_same").await.unwrap();
+                    most.fetch_max(inside.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(3)).await;
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    pass.leave().await;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+
+        // A pass dropped without `leave` (a sync aborted mid-flight) still
+        // gives the turn back, so the other process is not left waiting.
+        drop(gates[0].enter("ghp_same").await.unwrap());
+        let next = tokio::time::timeout(Duration::from_secs(1), gates[1].enter("ghp_same")).await;
+        assert!(next.is_ok(), "the dropped turn was never given back");
+        assert_eq!(shared.ended.load(Ordering::SeqCst), 7);
+    }
+}
