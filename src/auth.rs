@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+
+mod jwks;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+pub use jwks::parse_algorithms;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -49,30 +52,62 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
+/// Where the verifying key comes from.
+enum Keys {
+    /// One key, one algorithm: the shared secret or the PEM public key.
+    Fixed(DecodingKey),
+    /// The identity provider's JWKS: the token's `kid` picks the key, the
+    /// key (not the token) its algorithm, among those configured.
+    Jwks(jwks::Jwks),
+}
+
 /// Checks tokens. Built once at start-up from the configuration.
 pub struct TokenVerifier {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
     encoding: Option<(EncodingKey, JwtSettings)>,
 }
 
 impl TokenVerifier {
+    /// A verifier for a fixed key (the `token` command, tests); a JWKS needs
+    /// [`TokenVerifier::with_outbound`].
     pub fn new(settings: &JwtSettings) -> anyhow::Result<Self> {
-        let (key, algorithm, encoding) = match &settings.key {
+        Self::build(settings, None)
+    }
+
+    /// A verifier that fetches a JWKS through `http`, the process's one
+    /// [outbound client](crate::outbound::client).
+    pub fn with_outbound(settings: &JwtSettings, http: &reqwest::Client) -> anyhow::Result<Self> {
+        Self::build(settings, Some(http))
+    }
+
+    fn build(settings: &JwtSettings, http: Option<&reqwest::Client>) -> anyhow::Result<Self> {
+        let (keys, algorithm, encoding) = match &settings.key {
             JwtKey::Hs256(secret) => (
-                DecodingKey::from_secret(secret.expose()),
+                Keys::Fixed(DecodingKey::from_secret(secret.expose())),
                 Algorithm::HS256,
                 Some((EncodingKey::from_secret(secret.expose()), settings.clone())),
             ),
             JwtKey::PublicKeyPem(pem) => {
                 if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
-                    (key, Algorithm::RS256, None)
+                    (Keys::Fixed(key), Algorithm::RS256, None)
                 } else {
                     let key = DecodingKey::from_ec_pem(pem.as_bytes()).context(
                         "HINDSIGHT_JWT_PUBLIC_KEY is neither an RSA nor an EC (P-256) public key",
                     )?;
-                    (key, Algorithm::ES256, None)
+                    (Keys::Fixed(key), Algorithm::ES256, None)
                 }
+            }
+            JwtKey::Jwks {
+                url,
+                algorithms,
+                min_refetch,
+            } => {
+                let http = http.context("a JWKS is fetched through the outbound client")?;
+                let first = *algorithms.first().context("no JWT algorithm configured")?;
+                let jwks =
+                    jwks::Jwks::new(url.clone(), http.clone(), algorithms.clone(), *min_refetch);
+                (Keys::Jwks(jwks), first, None)
             }
         };
         // One algorithm, fixed here: a token's own `alg` header cannot change it.
@@ -90,14 +125,36 @@ impl TokenVerifier {
             None => validation.validate_aud = false,
         }
         Ok(Self {
-            key,
+            keys,
             validation,
             encoding,
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+    pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let signing;
+        let (key, validation) = match &self.keys {
+            Keys::Fixed(key) => (key, &self.validation),
+            Keys::Jwks(jwks) => {
+                let refused = |why: &str| ApiError::Unauthorized(why.into());
+                let header = jsonwebtoken::decode_header(token)
+                    .map_err(|_| refused("the token is malformed or its claims are invalid"))?;
+                let kid = header
+                    .kid
+                    .ok_or_else(|| refused("the token names no key (`kid`)"))?;
+                let key = jwks.key(&kid).await.ok_or_else(|| {
+                    refused("the token's key (`kid`) is not one the identity provider publishes")
+                })?;
+                if header.alg != key.algorithm {
+                    return Err(refused("the token is not signed with its key's algorithm"));
+                }
+                let mut validation = self.validation.clone();
+                validation.algorithms = vec![key.algorithm];
+                signing = (key.key, validation);
+                (&signing.0, &signing.1)
+            }
+        };
+        jsonwebtoken::decode::<Claims>(token, key, validation)
             .map(|data| data.claims)
             .map_err(|err| {
                 let why = match err.kind() {
@@ -163,33 +220,11 @@ pub struct AuthUser {
     pub role: Role,
 }
 
-impl AuthUser {
-    /// Fails with 403 unless the caller has at least `role`.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.role >= role {
-            return Ok(());
-        }
-        Err(ApiError::Forbidden(match role {
-            Role::Viewer => "this needs the viewer role",
-            Role::Editor => "this needs the editor role: viewers can only read",
-            Role::Admin => "this needs the admin role",
-        }))
-    }
-
-    pub fn can_write(&self) -> Result<(), ApiError> {
-        self.require(Role::Editor)
-    }
-
-    pub fn can_admin(&self) -> Result<(), ApiError> {
-        self.require(Role::Admin)
-    }
-}
-
 impl TokenVerifier {
     /// The caller named by an `Authorization` value (`Bearer <token>`): the
     /// header of an HTTP request, or the same string in a WebSocket's init payload.
-    pub fn authenticate(&self, authorization: Option<&str>) -> Result<AuthUser, ApiError> {
-        let claims = self.bearer_claims(authorization)?;
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<AuthUser, ApiError> {
+        let claims = self.bearer_claims(authorization).await?;
         Ok(AuthUser {
             sub: claims.sub,
             role: claims.role,
@@ -197,7 +232,7 @@ impl TokenVerifier {
     }
 
     /// The verified claims of an `Authorization: Bearer` value.
-    pub fn bearer_claims(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
+    pub async fn bearer_claims(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
         let value = authorization
             .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))?;
         let token = value
@@ -208,7 +243,7 @@ impl TokenVerifier {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
-        self.verify(token)
+        self.verify(token).await
     }
 }
 

@@ -331,6 +331,14 @@ pub enum JwtKey {
     Hs256(Secret),
     /// An identity provider's public key (RS256 or ES256, read from the PEM).
     PublicKeyPem(String),
+    /// An identity provider's JWKS (`HINDSIGHT_JWT_JWKS_URL`): keys by `kid`,
+    /// for the algorithms `HINDSIGHT_JWT_ALGORITHMS` allows (RS256 unless set).
+    Jwks {
+        url: String,
+        algorithms: Vec<jsonwebtoken::Algorithm>,
+        /// The least time between two fetches (`HINDSIGHT_JWT_JWKS_REFETCH`, 5m).
+        min_refetch: Duration,
+    },
 }
 
 /// A byte string that never shows up in `Debug` output or logs.
@@ -393,6 +401,10 @@ fn duration_var(
     }
 }
 
+/// The least time between two fetches of a JWKS: rotations are rare, and a
+/// token naming an unknown key must not make every request a fetch.
+pub const DEFAULT_JWKS_REFETCH: Duration = Duration::from_secs(300);
+
 /// How long a request body may take to arrive.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -420,6 +432,18 @@ impl Settings {
         };
 
         let jwt_key = match (var("HINDSIGHT_JWT_PUBLIC_KEY"), var("HINDSIGHT_JWT_SECRET")) {
+            _ if var("HINDSIGHT_JWT_JWKS_URL").is_some() => JwtKey::Jwks {
+                url: var("HINDSIGHT_JWT_JWKS_URL").unwrap_or_default(),
+                algorithms: crate::auth::parse_algorithms(
+                    &var("HINDSIGHT_JWT_ALGORITHMS").unwrap_or_else(|| "RS256".into()),
+                )
+                .context("HINDSIGHT_JWT_ALGORITHMS")?,
+                min_refetch: duration_var(
+                    &var,
+                    "HINDSIGHT_JWT_JWKS_REFETCH",
+                    DEFAULT_JWKS_REFETCH,
+                )?,
+            },
             (Some(pem), _) => JwtKey::PublicKeyPem(read_pem(&pem)?),
             (None, Some(secret)) => JwtKey::Hs256(Secret::new(secret.into_bytes())),
             (None, None) => JwtKey::Hs256(generate.key("jwt_secret", "HINDSIGHT_JWT_SECRET")?),

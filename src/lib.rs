@@ -30,3 +30,5 @@ pub mod telemetry;
 pub mod trackers;
 /// What each caller may see of each record: the one redaction boundary.
 pub mod views;
+/// Absent, `null` and a value in request bodies.
+pub mod wire;

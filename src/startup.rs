@@ -27,6 +27,7 @@ use crate::{
     services::sync::SyncWorker,
     services::{
         Core,
+        anonymity::HandleKey,
         batch_writer::BatchWriter,
         deliveries,
         delivery_stats::{self, DeliveryStats},
@@ -44,9 +45,8 @@ use crate::{
 /// Shared by every request handler: the use cases' [`Core`] (reached through
 /// `Deref`, so `state.db` is `state.core.db`) and what only the web layer needs.
 pub struct AppState {
-    pub core: Core,
+    pub core: Arc<Core>,
     pub tokens: TokenVerifier,
-    pub metrics: Metrics,
     /// Built once; every `/graphql` request runs on it.
     pub graphql: HindsightSchema,
     /// Answers to repeated GraphQL queries, until the database changes.
@@ -56,12 +56,6 @@ pub struct AppState {
     /// One per process: spaces out GitHub mutations per token across all
     /// trackers, taking each turn in the database so replicas share it.
     pub tracker_gate: MutationGate,
-    /// Delivery counts not yet added to the `integrations` table.
-    pub deliveries: DeliveryStats,
-    /// Integrations as webhooks need them, read at most once a second each.
-    pub integrations: IntegrationCache,
-    /// Pre-fill settings and what open post-mortems name.
-    pub prefill: Prefill,
     /// Writes webhook deliveries in batches (PostgreSQL only).
     pub webhook_writer: Option<BatchWriter>,
     /// Webhooks being handled at once; beyond this, senders are told to retry
@@ -222,13 +216,18 @@ impl Application {
         let webhook_writer = BatchWriter::start(&db);
         let timeline_feed = TimelineFeed::new(256);
         let http = outbound::client(&settings.outbound_allow)?;
-        let core = Core {
+        let core = Arc::new(Core {
             db,
+            handles: HandleKey::derive(&settings.secret_key),
+            prefill: Prefill::new(settings.ingest.clone(), timeline_feed.clone()),
             settings,
             timeline_feed: timeline_feed.clone(),
             http,
             public_url,
-        };
+            metrics,
+            integrations: IntegrationCache::default(),
+            deliveries: DeliveryStats::default(),
+        });
         let settings = &core.settings;
         let state = web::Data::new(AppState {
             graphql: graphql::build_schema(&settings.graphql),
@@ -245,12 +244,8 @@ impl Application {
                 )),
             ),
             webhook_writer,
-            prefill: Prefill::new(settings.ingest.clone(), timeline_feed),
-            tokens: TokenVerifier::new(&settings.jwt)?,
-            metrics,
+            tokens: TokenVerifier::with_outbound(&settings.jwt, &core.http)?,
             core: core.clone(),
-            deliveries: DeliveryStats::default(),
-            integrations: IntegrationCache::default(),
             webhook_slots: Semaphore::new(WEBHOOK_SLOTS),
         });
         let sync_workers = spawn_sync_workers(&state);

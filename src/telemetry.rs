@@ -9,6 +9,8 @@ use prometheus_client::{
 use sea_orm::Iterable;
 use tracing_subscriber::{EnvFilter, fmt};
 
+mod process;
+
 /// Installs the global log subscriber. `RUST_LOG` overrides the default level.
 pub fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env()
@@ -167,10 +169,69 @@ impl WebhookMetrics {
     }
 }
 
+/// What a team alerts on, counted in the database at each scrape.
+#[derive(Default)]
+pub struct WorkGauges {
+    /// Outbox rows waiting for (or in) a tracker call; parked rows are `failed`.
+    pub outbox_backlog: Gauge,
+    /// Action items whose last sync failed for good.
+    pub sync_failed: Gauge,
+    /// Open or in-progress action items past their due date.
+    pub overdue: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// The exposition formats `/metrics` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// Prometheus text format 0.0.4: what `text/plain` and most tools read.
+    PrometheusText,
+    /// OpenMetrics 1.0.0, for a scraper that asks for it.
+    OpenMetrics,
+}
+
+impl Exposition {
+    /// OpenMetrics when `Accept` prefers it to the text format (as Prometheus
+    /// itself sends), the text format otherwise, and when nothing is said.
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        let (mut open, mut text) = (0.0_f32, 0.0_f32);
+        for range in accept.unwrap_or_default().split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "application/openmetrics-text" => open = open.max(q),
+                "text/plain" | "text/*" | "*/*" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if open > 0.0 && open >= text {
+            Self::OpenMetrics
+        } else {
+            Self::PrometheusText
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::PrometheusText => "text/plain; version=0.0.4; charset=utf-8",
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
 /// The metrics one running app exposes on `/metrics`. One registry per app (not
 /// a global) so that tests running several apps in one process stay apart.
 pub struct Metrics {
     registry: Registry,
+    pub work: WorkGauges,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     db_statements: Counter,
@@ -187,7 +248,36 @@ fn latency_histogram() -> Histogram {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("hindsight");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("hindsight");
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "The running hindsight's version; always 1",
+            build,
+        );
+        let work = WorkGauges::default();
+        registry.register(
+            "outbox_backlog",
+            "Action item changes waiting to reach their tracker (retrying ones included)",
+            work.outbox_backlog.clone(),
+        );
+        registry.register(
+            "action_items_sync_failed",
+            "Action items whose sync to their tracker failed for good (sync_state failed)",
+            work.sync_failed.clone(),
+        );
+        registry.register(
+            "action_items_overdue",
+            "Open or in-progress action items past their due date",
+            work.overdue.clone(),
+        );
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
             latency_histogram as fn() -> Histogram,
@@ -238,7 +328,8 @@ impl Metrics {
             webhooks.last_received.clone(),
         );
         Self {
-            registry,
+            registry: root,
+            work,
             requests,
             latency,
             db_statements,
@@ -287,16 +378,110 @@ impl Metrics {
             .inc();
     }
 
-    /// The OpenMetrics text exposition.
-    pub fn render(&self) -> Result<String, std::fmt::Error> {
+    /// The exposition in `format`.
+    pub fn render(&self, format: Exposition) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
-        Ok(out)
+        Ok(match format {
+            Exposition::OpenMetrics => out,
+            Exposition::PrometheusText => prometheus_text(&out),
+        })
     }
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// OpenMetrics text as Prometheus text format 0.0.4, which prometheus-client
+/// does not write: a counter family is named with its `_total` suffix (as its
+/// samples are), `unknown` is `untyped`, and there are no `# UNIT` or `# EOF`
+/// lines. Samples are the same in both.
+fn prometheus_text(open_metrics: &str) -> String {
+    let mut out = String::with_capacity(open_metrics.len());
+    let mut help: Option<&str> = None;
+    for line in open_metrics.lines() {
+        if line.starts_with("# HELP ") {
+            if let Some(pending) = help.replace(line) {
+                out.push_str(pending);
+                out.push('\n');
+            }
+            continue;
+        }
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.rsplit_once(' ').unwrap_or((rest, "untyped"));
+            let (name, kind) = match kind {
+                "counter" => (format!("{name}_total"), kind),
+                "unknown" => (name.to_owned(), "untyped"),
+                _ => (name.to_owned(), kind),
+            };
+            if let Some(pending) = help.take() {
+                let text = pending.splitn(4, ' ').nth(3).unwrap_or_default();
+                out.push_str(&format!("# HELP {name} {text}\n"));
+            }
+            out.push_str(&format!("# TYPE {name} {kind}\n"));
+            continue;
+        }
+        if let Some(pending) = help.take() {
+            out.push_str(pending);
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_choose_the_format() {
+        use Exposition::*;
+        assert_eq!(Exposition::negotiate(None), PrometheusText);
+        assert_eq!(Exposition::negotiate(Some("text/plain")), PrometheusText);
+        assert_eq!(Exposition::negotiate(Some("*/*")), PrometheusText);
+        assert_eq!(
+            Exposition::negotiate(Some("application/openmetrics-text; version=1.0.0")),
+            OpenMetrics
+        );
+        // What Prometheus 2.x sends.
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Exposition::negotiate(Some(prometheus)), OpenMetrics);
+        assert_eq!(
+            Exposition::negotiate(Some("text/plain;q=1, application/openmetrics-text;q=0.5")),
+            PrometheusText
+        );
+    }
+
+    #[test]
+    fn counters_are_named_with_total_in_the_text_format() {
+        let metrics = Metrics::new();
+        metrics.observe("GET", "/healthz", 200, 0.001);
+        let text = metrics.render(Exposition::PrometheusText).unwrap();
+        assert!(
+            text.contains("# HELP hindsight_http_requests_total HTTP requests answered"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE hindsight_http_requests_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        let open = metrics.render(Exposition::OpenMetrics).unwrap();
+        assert!(
+            open.contains("# TYPE hindsight_http_requests counter\n"),
+            "{open}"
+        );
+        assert!(open.ends_with("# EOF\n"), "{open}");
     }
 }

@@ -50,7 +50,6 @@ impl ActionItemQuery {
         after: Option<String>,
     ) -> Result<Connection<String, ActionItem>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         let page = caller.page_request(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = ActionItemFilter {
@@ -104,7 +103,6 @@ impl ActionItemQuery {
     /// One action item, or null when there is none with this id.
     async fn action_item(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<ActionItem>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         match action_items::get(&caller.state.db, id).await {
             Ok(item) => {
                 let redactor = caller.redactor_of(item.postmortem_id).await?;
@@ -167,7 +165,7 @@ impl ActionItemMutation {
         input: ActionItemInput,
     ) -> Result<ActionItem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = ActionItemIn {
             title: input.title,
             description: input.description,
@@ -180,9 +178,7 @@ impl ActionItemMutation {
             recurrence: input.recurrence,
             tracker_id: input.tracker_id,
         };
-        let item = action_items::create(&caller.state.core, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let item = action_items::create(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
         Ok(ActionItem::new(item, &redactor))
     }
@@ -195,7 +191,7 @@ impl ActionItemMutation {
         expected_version: Option<i32>,
     ) -> Result<ActionItem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = ActionItemPatch {
             title: input.title,
             description: input.description,
@@ -208,15 +204,9 @@ impl ActionItemMutation {
             recurrence: input.recurrence.into(),
             tracker_id: input.tracker_id.into(),
         };
-        let item = action_items::update(
-            &caller.state.core,
-            id,
-            patch,
-            precondition(expected_version),
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let item = action_items::update(&s, id, patch, precondition(expected_version))
+            .await
+            .gql()?;
         let redactor = caller.redactor_of(item.postmortem_id).await?;
         Ok(ActionItem::new(item, &redactor))
     }
@@ -224,10 +214,8 @@ impl ActionItemMutation {
     /// Deletes an action item (admin).
     async fn delete_action_item(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        action_items::delete(&caller.state.db, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        action_items::delete(&s, id).await.gql()?;
         Ok(true)
     }
 }

@@ -14,6 +14,7 @@ mod postmortems;
 mod practice;
 mod stats;
 mod timeline;
+mod timestamp;
 mod types;
 
 use std::{
@@ -33,13 +34,14 @@ use async_graphql::{
 use async_graphql_actix_web::GraphQLSubscription;
 
 use crate::{
-    auth::{AuthUser, Role},
+    auth::AuthUser,
     config::GraphqlSettings,
     error::{ApiError, ApiResult},
     rest::extract::JsonBody,
     services::{
         anonymity::{self, Audience, Redactor},
         page::{Page, PageRequest},
+        session::{Admin, Reader, Session, Writer},
     },
     startup::AppState,
 };
@@ -96,9 +98,8 @@ pub fn sdl() -> String {
 /// What every resolver knows about its request.
 pub struct Caller {
     pub state: web::Data<AppState>,
-    pub user: AuthUser,
-    /// Who the audit log says wrote what a mutation changes, with the request's id.
-    pub actor: crate::services::audit::Actor,
+    /// Who is asking, as the use cases take them.
+    session: Session,
     pub loaders: Loaders,
     /// How people appear in each post-mortem to this caller, built once per request.
     redactors: Mutex<HashMap<Uuid, Arc<Redactor>>>,
@@ -154,9 +155,8 @@ impl Caller {
     fn new(state: web::Data<AppState>, user: AuthUser, request_id: Option<String>) -> Self {
         let loaders = Loaders::new(&state.db);
         Self {
+            session: Session::new(state.core.clone(), user, request_id),
             state,
-            actor: crate::services::audit::Actor::user(&user, request_id),
-            user,
             loaders,
             redactors: Mutex::default(),
             volatile: Arc::default(),
@@ -171,7 +171,7 @@ impl Caller {
     /// The same naming rules as REST: admins see names, editors unless the
     /// post-mortem is anonymized, viewers never.
     pub fn audience(&self) -> Audience {
-        Audience::of(&self.user, &self.state.settings)
+        self.session.audience()
     }
 
     /// How people appear in `pm` to this caller: from the participants and
@@ -226,16 +226,19 @@ impl Caller {
         Ok(&Self::get(ctx)?.loaders)
     }
 
-    pub fn read(&self) -> async_graphql::Result<()> {
-        self.user.require(Role::Viewer).gql()
+    /// The caller as a use case that reads takes them.
+    pub fn reader(&self) -> async_graphql::Result<Reader> {
+        self.session.clone().reader().gql()
     }
 
-    pub fn write(&self) -> async_graphql::Result<()> {
-        self.user.can_write().gql()
+    /// The caller as a use case that writes takes them: 403 for viewers.
+    pub fn writer(&self) -> async_graphql::Result<Writer> {
+        self.session.clone().writer().gql()
     }
 
-    pub fn admin(&self) -> async_graphql::Result<()> {
-        self.user.can_admin().gql()
+    /// The caller as an admin's use case takes them: 403 for others.
+    pub fn admin(&self) -> async_graphql::Result<Admin> {
+        self.session.clone().admin().gql()
     }
 
     /// `first` within 1..=max page size (default 50).
@@ -409,6 +412,7 @@ pub async fn explore_or_subscribe(
                 let claims = state
                     .tokens
                     .bearer_claims(init_authorization(&init).as_deref())
+                    .await
                     .gql()?;
                 let expires = TokenExpiry(claims.exp);
                 let user = crate::auth::AuthUser {

@@ -35,7 +35,7 @@ impl PeopleQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Person>> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let _s = caller.writer()?;
         let page = caller.page_request(first, after.as_deref())?;
         let list = people::list(&caller.state.db, team.as_deref(), &page)
             .await
@@ -53,7 +53,7 @@ impl PeopleQuery {
     /// One person of the directory (editors and admins).
     async fn person(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<Person>> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let _s = caller.writer()?;
         match people::get(&caller.state.db, id).await {
             Ok(person) => Ok(Some(Person(SeenPerson::from_directory(person)))),
             Err(crate::error::ApiError::NotFound(_)) => Ok(None),
@@ -76,14 +76,12 @@ impl ParticipantMutation {
         #[graphql(default_with = "ParticipantRole::Participant")] role: ParticipantRole,
     ) -> Result<Participant> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = ParticipantIn {
             person_id,
             role: role.into(),
         };
-        let row = participants::add(&caller.state.core, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let row = participants::add(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Participant::new(row, &redactor))
     }
@@ -96,8 +94,8 @@ impl ParticipantMutation {
         person_id: Uuid,
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
-        participants::remove(&caller.state.core, postmortem_id, person_id, &caller.actor)
+        let s = caller.writer()?;
+        participants::remove(&s, postmortem_id, person_id)
             .await
             .gql()?;
         Ok(true)

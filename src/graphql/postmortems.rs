@@ -7,7 +7,7 @@ use async_graphql::{
 };
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use uuid::Uuid;
 
 use super::{
@@ -18,6 +18,7 @@ use super::{
     plain::PlainList,
     practice::{Metrics, Review},
     precondition, root_page_cost,
+    timestamp::Timestamp,
     types::{
         ActionItem, Cause, CauseArea, CausesByArea, Participant, Person, PostMortemStatus,
         Severity, TimelineEntry,
@@ -98,24 +99,24 @@ impl PostMortem {
         Ok(self.seen(ctx).await?.incident_refs())
     }
     /// When users started to be affected.
-    async fn impact_started_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.impact_started_at
+    async fn impact_started_at(&self) -> Option<Timestamp> {
+        self.0.record.impact_started_at.map(Timestamp)
     }
     /// When someone (or something) noticed.
-    async fn detected_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.detected_at
+    async fn detected_at(&self) -> Option<Timestamp> {
+        self.0.record.detected_at.map(Timestamp)
     }
     /// When a responder took it on.
-    async fn acknowledged_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.acknowledged_at
+    async fn acknowledged_at(&self) -> Option<Timestamp> {
+        self.0.record.acknowledged_at.map(Timestamp)
     }
     /// When users were fine again.
-    async fn mitigated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.mitigated_at
+    async fn mitigated_at(&self) -> Option<Timestamp> {
+        self.0.record.mitigated_at.map(Timestamp)
     }
     /// When the lasting fix was in.
-    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.resolved_at
+    async fn resolved_at(&self) -> Option<Timestamp> {
+        self.0.record.resolved_at.map(Timestamp)
     }
     /// The author's id; for a reader who may not see names, a handle that
     /// is different in every post-mortem and opens nothing in `people`.
@@ -139,14 +140,14 @@ impl PostMortem {
     async fn version(&self) -> i32 {
         self.0.record.version
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.record.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.record.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.record.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.record.updated_at)
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.record.published_at
+    async fn published_at(&self) -> Option<Timestamp> {
+        self.0.record.published_at.map(Timestamp)
     }
     /// The token subject that published it; for a reader who may not see
     /// names, the pseudonym of the person it names, or null.
@@ -283,9 +284,9 @@ pub struct PostMortemFilter {
     /// Post-mortems that list this service.
     pub service: Option<String>,
     /// Incidents whose impact started (or, lacking that, that were written) at or after this...
-    pub from: Option<DateTime<Utc>>,
+    pub from: Option<Timestamp>,
     /// ... and before this.
-    pub to: Option<DateTime<Utc>>,
+    pub to: Option<Timestamp>,
     /// Text that must appear in the title or the summary, ignoring case.
     pub text: Option<String>,
 }
@@ -297,7 +298,6 @@ pub struct PostmortemQuery;
 impl PostmortemQuery {
     /// One post-mortem, or null when there is none with this id.
     async fn postmortem(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<PostMortem>> {
-        Caller::get(ctx)?.read()?;
         Ok(Caller::loaders(ctx)?
             .postmortems
             .load_one(id)
@@ -316,15 +316,14 @@ impl PostmortemQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostMortem>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         let page = caller.page_request(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = PostmortemFilter {
             status: filter.status.map(Into::into),
             severity: filter.severity.map(Into::into),
             service: filter.service,
-            from: filter.from,
-            to: filter.to,
+            from: filter.from.map(Into::into),
+            to: filter.to.map(Into::into),
             text: filter.text,
         };
         let list = postmortems::list(&caller.state.db, caller.audience(), &filter, &page)
@@ -384,11 +383,11 @@ pub struct PostMortemInput {
     /// Incident keys (PagerDuty incident, alert group) whose events belong to it.
     #[graphql(default)]
     pub incident_refs: Vec<String>,
-    pub impact_started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub mitigated_at: Option<DateTime<Utc>>,
-    pub resolved_at: Option<DateTime<Utc>>,
+    pub impact_started_at: Option<Timestamp>,
+    pub detected_at: Option<Timestamp>,
+    pub acknowledged_at: Option<Timestamp>,
+    pub mitigated_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
     pub author_id: Option<Uuid>,
     /// Show people by pseudonym to readers who may not see names (default true).
     pub anonymized: Option<bool>,
@@ -403,11 +402,11 @@ pub struct PostMortemPatchInput {
     pub severity: MaybeUndefined<Severity>,
     pub services: Option<Vec<String>>,
     pub incident_refs: Option<Vec<String>>,
-    pub impact_started_at: MaybeUndefined<DateTime<Utc>>,
-    pub detected_at: MaybeUndefined<DateTime<Utc>>,
-    pub acknowledged_at: MaybeUndefined<DateTime<Utc>>,
-    pub mitigated_at: MaybeUndefined<DateTime<Utc>>,
-    pub resolved_at: MaybeUndefined<DateTime<Utc>>,
+    pub impact_started_at: MaybeUndefined<Timestamp>,
+    pub detected_at: MaybeUndefined<Timestamp>,
+    pub acknowledged_at: MaybeUndefined<Timestamp>,
+    pub mitigated_at: MaybeUndefined<Timestamp>,
+    pub resolved_at: MaybeUndefined<Timestamp>,
     pub author_id: MaybeUndefined<Uuid>,
     pub anonymized: Option<bool>,
 }
@@ -424,7 +423,7 @@ impl PostmortemMutation {
         input: PostMortemInput,
     ) -> Result<PostMortem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = PostmortemIn {
             title: input.title,
             summary: input.summary,
@@ -432,22 +431,15 @@ impl PostmortemMutation {
             severity: input.severity.map(Into::into),
             services: input.services,
             incident_refs: input.incident_refs,
-            impact_started_at: input.impact_started_at,
-            detected_at: input.detected_at,
-            acknowledged_at: input.acknowledged_at,
-            mitigated_at: input.mitigated_at,
-            resolved_at: input.resolved_at,
+            impact_started_at: input.impact_started_at.map(Into::into),
+            detected_at: input.detected_at.map(Into::into),
+            acknowledged_at: input.acknowledged_at.map(Into::into),
+            mitigated_at: input.mitigated_at.map(Into::into),
+            resolved_at: input.resolved_at.map(Into::into),
             author_id: input.author_id,
             anonymized: input.anonymized,
         };
-        let view = postmortems::create(
-            &caller.state.db,
-            input,
-            &caller.state.prefill,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let view = postmortems::create(&s, input).await.gql()?;
         Ok(PostMortem::new(view))
     }
 
@@ -461,7 +453,7 @@ impl PostmortemMutation {
         expected_version: Option<i32>,
     ) -> Result<PostMortem> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = PostmortemPatch {
             title: input.title,
             summary: input.summary,
@@ -469,35 +461,25 @@ impl PostmortemMutation {
             severity: Option::from(input.severity).map(|s: Option<Severity>| s.map(Into::into)),
             services: input.services,
             incident_refs: input.incident_refs,
-            impact_started_at: input.impact_started_at.into(),
-            detected_at: input.detected_at.into(),
-            acknowledged_at: input.acknowledged_at.into(),
-            mitigated_at: input.mitigated_at.into(),
-            resolved_at: input.resolved_at.into(),
+            impact_started_at: input.impact_started_at.map_value(DateTime::from).into(),
+            detected_at: input.detected_at.map_value(DateTime::from).into(),
+            acknowledged_at: input.acknowledged_at.map_value(DateTime::from).into(),
+            mitigated_at: input.mitigated_at.map_value(DateTime::from).into(),
+            resolved_at: input.resolved_at.map_value(DateTime::from).into(),
             author_id: input.author_id.into(),
             anonymized: input.anonymized,
         };
-        let view = postmortems::update(
-            &caller.state.core,
-            id,
-            &caller.user,
-            patch,
-            precondition(expected_version),
-            &caller.state.prefill,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let view = postmortems::update(&s, id, patch, precondition(expected_version))
+            .await
+            .gql()?;
         Ok(PostMortem::new(view))
     }
 
     /// Deletes a post-mortem and everything under it (admin). True when deleted.
     async fn delete_postmortem(&self, ctx: &Context<'_>, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        postmortems::delete(&caller.state.db, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        postmortems::delete(&s, id).await.gql()?;
         Ok(true)
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -12,6 +11,7 @@ use super::{
     Caller, TokenExpiry,
     error::GraphqlResult,
     precondition,
+    timestamp::Timestamp,
     types::{Cause, CauseArea, TimelineEntry},
 };
 use crate::services::{
@@ -25,7 +25,7 @@ use crate::{error::ApiResult, startup::AppState};
 /// A new timeline entry, written by hand.
 #[derive(InputObject)]
 pub struct TimelineEntryInput {
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// A lowercase dotted name: `note`, `detected`, `deploy.failed`.
     pub kind: String,
     pub title: String,
@@ -38,7 +38,7 @@ pub struct TimelineEntryInput {
 /// Changes to a timeline entry: absent fields stay, `null` clears.
 #[derive(InputObject)]
 pub struct TimelineEntryPatchInput {
-    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<Timestamp>,
     pub kind: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
@@ -71,18 +71,16 @@ impl TimelineMutation {
         input: TimelineEntryInput,
     ) -> Result<TimelineEntry> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = EntryIn {
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.into(),
             kind: input.kind,
             title: input.title,
             description: input.description,
             link: input.link,
             service: input.service,
         };
-        let entry = timeline::add_entry(&caller.state.core, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let entry = timeline::add_entry(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }
@@ -96,9 +94,9 @@ impl TimelineMutation {
         expected_version: Option<i32>,
     ) -> Result<TimelineEntry> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = EntryPatch {
-            occurred_at: input.occurred_at,
+            occurred_at: input.occurred_at.map(Into::into),
             kind: input.kind,
             title: input.title,
             description: input.description,
@@ -106,16 +104,9 @@ impl TimelineMutation {
             service: input.service.into(),
         };
         let check = precondition(expected_version);
-        let entry = timeline::update(
-            &caller.state.db,
-            postmortem_id,
-            id,
-            patch,
-            check,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let entry = timeline::update(&s, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(TimelineEntry::new(entry, &redactor))
     }
@@ -128,10 +119,8 @@ impl TimelineMutation {
         id: Uuid,
     ) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        timeline::delete(&caller.state.db, postmortem_id, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        timeline::delete(&s, postmortem_id, id).await.gql()?;
         Ok(true)
     }
 
@@ -143,14 +132,12 @@ impl TimelineMutation {
         input: CauseInput,
     ) -> Result<Cause> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let input = CauseIn {
             area: input.area.into(),
             description: input.description,
         };
-        let cause = causes::create(&caller.state.db, postmortem_id, input, &caller.actor)
-            .await
-            .gql()?;
+        let cause = causes::create(&s, postmortem_id, input).await.gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause::new(cause, &redactor))
     }
@@ -164,22 +151,15 @@ impl TimelineMutation {
         expected_version: Option<i32>,
     ) -> Result<Cause> {
         let caller = Caller::get(ctx)?;
-        caller.write()?;
+        let s = caller.writer()?;
         let patch = CausePatch {
             area: input.area.map(Into::into),
             description: input.description,
         };
         let check = precondition(expected_version);
-        let cause = causes::update(
-            &caller.state.db,
-            postmortem_id,
-            id,
-            patch,
-            check,
-            &caller.actor,
-        )
-        .await
-        .gql()?;
+        let cause = causes::update(&s, postmortem_id, id, patch, check)
+            .await
+            .gql()?;
         let redactor = caller.redactor_of(postmortem_id).await?;
         Ok(Cause::new(cause, &redactor))
     }
@@ -187,10 +167,8 @@ impl TimelineMutation {
     /// Deletes a cause (admin).
     async fn delete_cause(&self, ctx: &Context<'_>, postmortem_id: Uuid, id: Uuid) -> Result<bool> {
         let caller = Caller::get(ctx)?;
-        caller.admin()?;
-        causes::delete(&caller.state.db, postmortem_id, id, &caller.actor)
-            .await
-            .gql()?;
+        let s = caller.admin()?;
+        causes::delete(&s, postmortem_id, id).await.gql()?;
         Ok(true)
     }
 }
@@ -208,7 +186,6 @@ impl TimelineSubscription {
         postmortem_id: Uuid,
     ) -> Result<impl Stream<Item = TimelineEntry> + use<>> {
         let caller = Caller::get(ctx)?;
-        caller.read()?;
         postmortems::get_record(&caller.state.db, postmortem_id)
             .await
             .gql()?;

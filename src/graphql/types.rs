@@ -7,7 +7,7 @@ use async_graphql::{
     Context, ContextSelectionSet, Enum, Object, Positioned, Result, SimpleObject, Value,
     parser::types::Field,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use entity::{action_item, cause, participant, timeline_entry};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use super::{
     Caller,
     plain::{Plain, PlainList, enumeration, leaf, nested, optional_leaf, optional_text, text},
     postmortems::PostMortem,
+    timestamp::Timestamp,
 };
 use crate::{
     services::anonymity::{Directory, Redactor},
@@ -90,8 +91,8 @@ impl TimelineEntry {
     async fn postmortem_id(&self) -> Uuid {
         self.0.postmortem_id()
     }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at()
+    async fn occurred_at(&self) -> Timestamp {
+        Timestamp(self.0.occurred_at())
     }
     /// `alert.triggered`, `deploy.failed`, `note`, `detected`, ...
     async fn kind(&self) -> &str {
@@ -122,11 +123,11 @@ impl TimelineEntry {
     async fn version(&self) -> i32 {
         self.0.version()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at()
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at())
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at()
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at())
     }
 }
 
@@ -136,7 +137,7 @@ impl Plain for TimelineEntry {
         Some(match field.node.name.node.as_str() {
             "id" => leaf(&e.id()),
             "postmortemId" => leaf(&e.postmortem_id()),
-            "occurredAt" => leaf(&e.occurred_at()),
+            "occurredAt" => leaf(&Timestamp(e.occurred_at())),
             "kind" => text(e.kind()),
             "source" => text(e.source()),
             "title" => Value::String(e.title()),
@@ -145,8 +146,8 @@ impl Plain for TimelineEntry {
             "service" => optional_text(e.service().as_deref()),
             "eventId" => optional_leaf(e.event_id().as_ref()),
             "version" => leaf(&e.version()),
-            "createdAt" => leaf(&e.created_at()),
-            "updatedAt" => leaf(&e.updated_at()),
+            "createdAt" => leaf(&Timestamp(e.created_at())),
+            "updatedAt" => leaf(&Timestamp(e.updated_at())),
             _ => return None,
         })
     }
@@ -178,11 +179,11 @@ impl Cause {
     async fn version(&self) -> i32 {
         self.0.version()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at()
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at())
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at()
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at())
     }
 }
 
@@ -195,8 +196,8 @@ impl Plain for Cause {
             "area" => enumeration(CauseArea::from(c.area())),
             "description" => Value::String(c.description()),
             "version" => leaf(&c.version()),
-            "createdAt" => leaf(&c.created_at()),
-            "updatedAt" => leaf(&c.updated_at()),
+            "createdAt" => leaf(&Timestamp(c.created_at())),
+            "updatedAt" => leaf(&Timestamp(c.updated_at())),
             _ => return None,
         })
     }
@@ -317,17 +318,17 @@ impl ActionItem {
         self.0.recurrence()
     }
     /// When it was last marked done or won't do.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at()
+    async fn completed_at(&self) -> Option<Timestamp> {
+        self.0.completed_at().map(Timestamp)
     }
     async fn version(&self) -> i32 {
         self.0.version()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at()
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at())
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at()
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at())
     }
 }
 
@@ -362,10 +363,10 @@ impl Plain for ActionItem {
             "syncState" => enumeration(SyncState::from(i.sync_state())),
             "lastSyncError" => optional_text(i.last_sync_error().as_deref()),
             "recurrence" => optional_text(i.recurrence()),
-            "completedAt" => optional_leaf(i.completed_at().as_ref()),
+            "completedAt" => optional_leaf(i.completed_at().map(Timestamp).as_ref()),
             "version" => leaf(&i.version()),
-            "createdAt" => leaf(&i.created_at()),
-            "updatedAt" => leaf(&i.updated_at()),
+            "createdAt" => leaf(&Timestamp(i.created_at())),
+            "updatedAt" => leaf(&Timestamp(i.updated_at())),
             _ => return None,
         })
     }
@@ -433,11 +434,11 @@ impl Person {
     async fn version(&self) -> i32 {
         self.0.version()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at()
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at())
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at()
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at())
     }
 }
 
@@ -456,8 +457,8 @@ impl Plain for Person {
             "gitlabUserId" => optional_text(p.gitlab_user_id()),
             "linearUserId" => optional_text(p.linear_user_id()),
             "version" => leaf(&p.version()),
-            "createdAt" => leaf(&p.created_at()),
-            "updatedAt" => leaf(&p.updated_at()),
+            "createdAt" => leaf(&Timestamp(p.created_at())),
+            "updatedAt" => leaf(&Timestamp(p.updated_at())),
             _ => return None,
         })
     }
@@ -487,8 +488,8 @@ impl Participant {
     async fn role(&self) -> ParticipantRole {
         self.0.role().into()
     }
-    async fn added_at(&self) -> DateTime<Utc> {
-        self.0.added_at()
+    async fn added_at(&self) -> Timestamp {
+        Timestamp(self.0.added_at())
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         Person::in_postmortem(ctx, |directory| self.0.person(directory)).await
@@ -502,7 +503,7 @@ impl Plain for Participant {
             "personId" => leaf(&p.person_id()),
             "name" => p.name().map_or(Value::Null, Value::String),
             "role" => enumeration(ParticipantRole::from(p.role())),
-            "addedAt" => leaf(&p.added_at()),
+            "addedAt" => leaf(&Timestamp(p.added_at())),
             "person" => {
                 let directory = loaded_directory(ctx)?;
                 let person = p.person(directory).map(Person);

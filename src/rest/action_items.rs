@@ -14,14 +14,13 @@ use super::{
     ok_tagged, redactor_for,
 };
 use crate::{
-    auth::{AuthUser, Role},
     error::ApiResult,
     services::{
         action_items::{self, ActionItemFilter, ActionItemIn, ActionItemPatch},
-        anonymity::{self, Audience, Redactor},
+        anonymity::{self, Redactor},
         page::PageRequest,
+        session::{Admin, Reader, Session, Writer},
     },
-    startup::AppState,
     views::Seen,
 };
 
@@ -104,118 +103,78 @@ impl ListQuery {
 }
 
 async fn respond_list(
-    state: &AppState,
-    user: &AuthUser,
+    s: &Reader,
     filter: ActionItemFilter,
     q: &ListQuery,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let today = Utc::now().date_naive();
-    let reader = Audience::of(user, &state.settings);
-    let list = action_items::list(&state.db, reader, &filter, today, &page).await?;
+    let reader = s.audience();
+    let list = action_items::list(s.db(), reader, &filter, today, &page).await?;
     let ids = list.items.iter().map(|i| i.postmortem_id);
-    let redactors = anonymity::redactors_by_id(&state.db, reader, ids).await?;
+    let redactors = anonymity::redactors_by_id(s.db(), reader, ids).await?;
     Ok(HttpResponse::Ok().json(list.map(|item| {
         let redactor = &redactors[&item.postmortem_id];
         ActionItemOut::new(item, redactor)
     })))
 }
 
-async fn respond_one(
-    state: &AppState,
-    user: &AuthUser,
-    item: action_item::Model,
-) -> ApiResult<ActionItemOut> {
-    let redactor = redactor_for(state, user, item.postmortem_id).await?;
+async fn respond_one(s: &Session, item: action_item::Model) -> ApiResult<ActionItemOut> {
+    let redactor = redactor_for(s, item.postmortem_id).await?;
     Ok(ActionItemOut::new(item, &redactor))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    respond_list(&state, &user, q.filter(None), &q).await
+pub async fn list(s: Reader, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<HttpResponse> {
+    respond_list(&s, q.filter(None), &q).await
 }
 
 pub async fn list_for_postmortem(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    crate::services::postmortems::get_record(&state.db, *id).await?;
-    respond_list(&state, &user, q.filter(Some(*id)), &q).await
+    crate::services::postmortems::get_record(s.db(), *id).await?;
+    respond_list(&s, q.filter(Some(*id)), &q).await
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<ActionItemIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let item = action_items::create(&state.core, *id, input, &actor).await?;
+    let item = action_items::create(&s, *id, input).await?;
     let (location, version) = (format!("/api/v1/action-items/{}", item.id), item.version);
-    Ok(created(
-        location,
-        version,
-        respond_one(&state, &user, item).await?,
-    ))
+    Ok(created(location, version, respond_one(&s, item).await?))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    let item = action_items::get(&state.db, *id).await?;
+pub async fn get(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let item = action_items::get(s.db(), *id).await?;
     let version = item.version;
-    Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
+    Ok(ok_tagged(version, respond_one(&s, item).await?))
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<ActionItemPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let item =
-        action_items::update(&state.core, *id, patch, |v| precondition.check(v), &actor).await?;
+    let item = action_items::update(&s, *id, patch, |v| precondition.check(v)).await?;
     let version = item.version;
-    Ok(ok_tagged(version, respond_one(&state, &user, item).await?))
+    Ok(ok_tagged(version, respond_one(&s, item).await?))
 }
 
 /// Queues the item for its tracker again, now: after a `failed` sync, or to
 /// overwrite changes made in the tracker.
-pub async fn sync(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let item = action_items::resync(&state.db, *id, &actor).await?;
+pub async fn sync(s: Writer, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let item = action_items::resync(&s, *id).await?;
     let version = item.version;
     Ok(HttpResponse::Accepted()
         .insert_header((actix_web::http::header::ETAG, super::extract::etag(version)))
-        .json(respond_one(&state, &user, item).await?))
+        .json(respond_one(&s, item).await?))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    action_items::delete(&state.db, *id, &actor).await?;
+pub async fn delete(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    action_items::delete(&s, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,15 +11,15 @@ use uuid::Uuid;
 
 use super::QueryParams;
 use crate::{
-    auth::{AuthUser, Role},
+    auth::Role,
     error::{ApiError, ApiResult},
     services::{
-        anonymity::{self, Audience},
+        anonymity::{self},
         audit::{self, Action, AuditFilter, AuditRole, AuditView, Reader, Resource},
         page::PageRequest,
         postmortems,
+        session::{self, Admin},
     },
-    startup::AppState,
 };
 
 /// One audit entry as the API shows it.
@@ -67,12 +67,7 @@ pub struct AuditQuery {
 }
 
 /// Every entry, newest first; admins only.
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<AuditQuery>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn list(s: Admin, QueryParams(q): QueryParams<AuditQuery>) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter {
         resource: q.resource,
@@ -82,7 +77,7 @@ pub async fn list(
         from: q.from,
         to: q.to,
     };
-    let entries = audit::list(&state.db, &filter, &page).await?;
+    let entries = audit::list(s.db(), &filter, &page).await?;
     Ok(HttpResponse::Ok()
         .json(entries.map(|e| AuditEntryOut::from(audit::view(e, &Reader::SeesNames)))))
 }
@@ -97,30 +92,28 @@ pub struct HistoryQuery {
 /// not see names in it get neutral subjects and scrubbed values. A deleted
 /// post-mortem's history is still there for admins; others get a 404.
 pub async fn history(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: session::Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let pm = match postmortems::get_record(&state.db, *id).await {
+    let pm = match postmortems::get_record(s.db(), *id).await {
         Ok(pm) => Some(pm),
-        Err(ApiError::NotFound(_)) if user.role == Role::Admin => None,
+        Err(ApiError::NotFound(_)) if s.user().role == Role::Admin => None,
         Err(other) => return Err(other),
     };
     let filter = AuditFilter {
         postmortem_id: Some(*id),
         ..AuditFilter::default()
     };
-    let entries = audit::list(&state.db, &filter, &page).await?;
+    let entries = audit::list(s.db(), &filter, &page).await?;
     if pm.is_none() && entries.items.is_empty() && page.after.is_none() {
         return Err(ApiError::NotFound("post-mortem"));
     }
-    let audience = Audience::of(&user, &state.settings);
+    let audience = s.audience();
     let redactor = match &pm {
         Some(pm) if !audience.sees_names(pm.anonymized) => {
-            Some(anonymity::redactor(&state.db, audience, pm).await?)
+            Some(anonymity::redactor(s.db(), audience, pm).await?)
         }
         _ => None,
     };

@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use super::QueryParams;
 use crate::{
-    auth::{AuthUser, Role},
+    auth::Role,
     error::ApiResult,
     services::{
         anonymity::{self, Audience},
         calendar::{self, FeedScope},
+        session::Reader,
     },
     startup::AppState,
     views::Seen,
@@ -60,42 +61,19 @@ pub async fn feed(
         .collect();
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .body(calendar::render(&name, &rows, &state.public_url)))
+        .body(calendar::render(&name, &rows)))
 }
 
-/// Admins, or the person themselves, may manage a feed token.
-fn may_manage(user: &AuthUser, email: &str) -> ApiResult<()> {
-    if user.sub.eq_ignore_ascii_case(email) {
-        Ok(())
-    } else {
-        user.require(Role::Admin)
-    }
-}
-
-pub async fn issue_token(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let person = crate::services::people::get(&state.db, *id).await?;
-    may_manage(&user, &person.email)?;
-    let token = calendar::issue_token(&state.db, person.id, &actor).await?;
+pub async fn issue_token(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let token = calendar::issue_token(&s, *id).await?;
     let feed_url = format!(
         "{}/api/v1/action-items/calendar.ics?token={token}",
-        state.public_url
+        s.core().public_url
     );
     Ok(HttpResponse::Created().json(json!({ "token": token, "feed_url": feed_url })))
 }
 
-pub async fn revoke_token(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let person = crate::services::people::get(&state.db, *id).await?;
-    may_manage(&user, &person.email)?;
-    calendar::revoke_token(&state.db, person.id, &actor).await?;
+pub async fn revoke_token(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    calendar::revoke_token(&s, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,14 +14,13 @@ use super::{
     ok_tagged, redactor_for,
 };
 use crate::{
-    auth::{AuthUser, Role},
     error::ApiResult,
+    services::session::{Admin, Reader, Writer},
     services::{
         anonymity::Redactor,
         causes::{self, CauseIn, CausePatch},
         page::PageRequest,
     },
-    startup::AppState,
     views::Seen,
 };
 
@@ -57,32 +56,27 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let list = causes::list(&state.db, *id, q.area, &page).await?;
-    let redactor = redactor_for(&state, &user, *id).await?;
+    let list = causes::list(s.db(), *id, q.area, &page).await?;
+    let redactor = redactor_for(&s, *id).await?;
     Ok(HttpResponse::Ok().json(list.map(|c| CauseOut::new(c, &redactor))))
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<CauseIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let cause = causes::create(&state.db, *id, input, &actor).await?;
+    let cause = causes::create(&s, *id, input).await?;
     let location = format!(
         "/api/v1/postmortems/{}/causes/{}",
         cause.postmortem_id, cause.id
     );
-    let redactor = redactor_for(&state, &user, cause.postmortem_id).await?;
+    let redactor = redactor_for(&s, cause.postmortem_id).await?;
     Ok(created(
         location,
         cause.version,
@@ -91,36 +85,19 @@ pub async fn create(
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<CausePatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
     let (id, cause_id) = path.into_inner();
-    let cause = causes::update(
-        &state.db,
-        id,
-        cause_id,
-        patch,
-        |v| precondition.check(v),
-        &actor,
-    )
-    .await?;
-    let redactor = redactor_for(&state, &user, id).await?;
+    let cause = causes::update(&s, id, cause_id, patch, |v| precondition.check(v)).await?;
+    let redactor = redactor_for(&s, id).await?;
     Ok(ok_tagged(cause.version, CauseOut::new(cause, &redactor)))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn delete(s: Admin, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
     let (id, cause_id) = path.into_inner();
-    causes::delete(&state.db, id, cause_id, &actor).await?;
+    causes::delete(&s, id, cause_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,19 +14,16 @@ use super::{
     extract::{JsonBody, OptionalJsonBody},
 };
 use crate::{
-    auth::AuthUser,
     error::{ApiError, ApiResult},
     ingest::Headers,
     services::{
-        audit::Actor,
         deliveries::{
             self, DeliveryFilter, DeliverySummary, DeliveryView, PreviewEvent, ReplayReport,
-            Replayer,
         },
         integrations::{self, IntegrationConfig},
         page::PageRequest,
+        session::Admin,
     },
-    startup::AppState,
 };
 
 /// A stored delivery as listed: no body.
@@ -96,30 +93,23 @@ fn states(list: &str) -> ApiResult<Vec<DeliveryState>> {
 
 /// Newest first.
 pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Admin,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<DeliveryQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let filter = DeliveryFilter {
         states: states(q.state.as_deref().unwrap_or(""))?,
         since: q.since,
         until: q.until,
     };
-    let list = deliveries::list(&state.db, *id, &filter, &page).await?;
+    let list = deliveries::list(s.db(), *id, &filter, &page).await?;
     Ok(HttpResponse::Ok().json(list.map(DeliveryOut::from)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<(Uuid, Uuid)>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn get(s: Admin, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
     let (id, delivery_id) = path.into_inner();
-    let view = deliveries::get(&state.db, id, delivery_id).await?;
+    let view = deliveries::get(s.db(), id, delivery_id).await?;
     let delivery = DeliveryOut::from(DeliveryView {
         delivery: DeliverySummary::of(&view.delivery),
         event_ids: view.event_ids,
@@ -139,19 +129,19 @@ pub async fn get(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayIn {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     states: Option<Vec<DeliveryState>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     since: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     until: Option<DateTime<Utc>>,
 }
 
 pub async fn replay(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: Actor,
+    s: Admin,
     id: web::Path<Uuid>,
     OptionalJsonBody(input): OptionalJsonBody<ReplayIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
     let filter = DeliveryFilter {
         states: input
             .states
@@ -159,12 +149,7 @@ pub async fn replay(
         since: input.since,
         until: input.until,
     };
-    let replayer = Replayer {
-        db: &state.db,
-        prefill: &state.prefill,
-        metrics: &state.metrics.webhooks,
-    };
-    let report: ReplayReport = replayer.replay(*id, &filter, &actor).await?;
+    let report: ReplayReport = deliveries::replay(&s, *id, &filter).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -175,9 +160,11 @@ pub async fn replay(
 #[serde(deny_unknown_fields)]
 pub struct PreviewIn {
     body: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     raw_body: Option<String>,
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     config: Option<IntegrationConfig>,
 }
 
@@ -189,13 +176,11 @@ pub struct PreviewOut {
 }
 
 pub async fn preview(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Admin,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<PreviewIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let record = integrations::get(&state.db, *id).await?;
+    let record = integrations::get(s.db(), *id).await?;
     let body = match (input.body, input.raw_body) {
         (Some(body), None) => serde_json::to_vec(&body).map_err(anyhow::Error::from)?,
         (None, Some(raw)) => raw.into_bytes(),

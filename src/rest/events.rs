@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use entity::{TimeSource, event};
 use serde::{Deserialize, Serialize};
@@ -10,14 +10,13 @@ use uuid::Uuid;
 
 use super::QueryParams;
 use crate::{
-    auth::{AuthUser, Role},
     error::ApiResult,
+    services::session::Reader,
     services::{
-        anonymity::{self, Audience, Redactor},
+        anonymity::{self, Redactor},
         events::{self, EventFilter},
         page::PageRequest,
     },
-    startup::AppState,
     views::Seen,
 };
 
@@ -77,12 +76,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
+pub async fn list(s: Reader, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let filter = EventFilter {
         service: q.service,
@@ -91,7 +85,7 @@ pub async fn list(
         from: q.from,
         to: q.to,
     };
-    let list = events::list(&state.db, &filter, &page).await?;
-    let redactor = anonymity::for_events(&state.db, Audience::of(&user, &state.settings)).await?;
+    let list = events::list(s.db(), &filter, &page).await?;
+    let redactor = anonymity::for_events(s.db(), s.audience()).await?;
     Ok(HttpResponse::Ok().json(list.map(|e| EventOut::new(e, &redactor))))
 }

@@ -6,12 +6,12 @@ use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::StreamExt as _;
-use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 use crate::{
     auth::AuthUser,
     error::{ApiError, FieldError},
-    services::audit::Actor,
+    services::session::{Admin, Reader, Session, Writer},
     startup::AppState,
 };
 
@@ -29,15 +29,16 @@ impl FromRequest for AuthUser {
         {
             return Box::pin(async move { Ok(user) });
         }
-        let result = authenticate(req);
-        if let Ok(user) = &result {
-            actix_web::HttpMessage::extensions_mut(req).insert(user.clone());
-        }
-        Box::pin(async move { result })
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(&req).await?;
+            actix_web::HttpMessage::extensions_mut(&req).insert(user.clone());
+            Ok(user)
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
@@ -45,7 +46,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
-    state.tokens.authenticate(value)
+    state.tokens.authenticate(value).await
 }
 
 /// A JSON request body. Malformed JSON is a 400; JSON of the wrong shape (an
@@ -174,7 +175,8 @@ async fn read_all(
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
+    let value: T = serde_path_to_error::deserialize(super::strict::Strict(&mut deserializer))
+        .map_err(shape_error)?;
     deserializer
         .end()
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
@@ -188,10 +190,12 @@ fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     match inner.classify() {
         Category::Data => {
             let message = strip_position(&inner.to_string());
-            let field = if path == "." {
-                unknown_field_name(&message).unwrap_or_default()
-            } else {
-                path
+            let field = match (path.as_str(), missing_field_name(&message)) {
+                // A missing field is reported where its struct is: name it.
+                (".", Some(missing)) => missing,
+                (_, Some(missing)) => format!("{path}.{missing}"),
+                (".", None) => unknown_field_name(&message).unwrap_or_else(|| "body".to_owned()),
+                _ => path,
             };
             ApiError::Validation(vec![FieldError::new(field, message)])
         }
@@ -232,19 +236,14 @@ pub fn without_values(message: &str) -> String {
     message.to_owned()
 }
 
-fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
     Some(rest[..rest.find('`')?].to_owned())
 }
 
-/// Deserializes a field that may be absent (leave as is), `null` (clear it) or a
-/// value (set it): `Option<Option<T>>` with `#[serde(default, deserialize_with = "nullable")]`.
-pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
 }
 
 /// The tag clients send back in `If-Match`.
@@ -301,18 +300,36 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
         .map(|id| id.to_string())
 }
 
-/// Who is writing, for the audit log: the authenticated caller (401 like
-/// [`AuthUser`]) and the request's id. Every mutating service function takes one.
-impl FromRequest for Actor {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        let request_id = request_id(req);
-        Box::pin(async move { Ok(Actor::user(&user.await?, request_id)) })
-    }
+/// The caller as the use cases take them: authenticated (401), then allowed
+/// (403), before any body is read, so a caller who may not write learns
+/// nothing from how their body would have been judged. A handler names the
+/// capability it needs (`Reader`, `Writer`, `Admin`) and hands it
+/// to its use case; there is no other way to get one.
+async fn session(req: HttpRequest) -> Result<Session, ApiError> {
+    let core = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?
+        .core
+        .clone();
+    let user = AuthUser::from_request(&req, &mut Payload::None).await?;
+    Ok(Session::new(core, user, request_id(&req)))
 }
+
+macro_rules! capability {
+    ($($name:ident => $check:ident),+) => {$(
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move { session(req).await.and_then(Session::$check) })
+            }
+        }
+    )+};
+}
+
+capability!(Reader => reader, Writer => writer, Admin => admin);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, startup::AppState, telemetry::Exposition};
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {
@@ -20,12 +20,29 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }
 
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// The Prometheus exposition: text format 0.0.4 unless `Accept` asks for
+/// OpenMetrics. The work gauges are counted in the database first.
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let counts =
+        crate::services::stats::work_counts(&state.db, chrono::Utc::now().date_naive()).await?;
+    let work = &state.metrics.work;
+    work.outbox_backlog.set(counts.outbox_backlog);
+    work.sync_failed.set(counts.sync_failed);
+    work.overdue.set(counts.overdue);
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let format = Exposition::negotiate(accept);
     let body = state
         .metrics
-        .render()
+        .render(format)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
     Ok(HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .content_type(format.content_type())
+        .insert_header((actix_web::http::header::VARY, "Accept"))
         .body(body))
 }

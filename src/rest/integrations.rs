@@ -13,13 +13,12 @@ use super::{
     postmortems::PageQuery,
 };
 use crate::{
-    auth::AuthUser,
     error::ApiResult,
     services::{
         integrations::{self, IntegrationConfig, IntegrationIn, IntegrationPatch, RotationIn},
         page::PageRequest,
+        session::{Admin, Session},
     },
-    startup::AppState,
 };
 
 /// An integration as the API shows it; `secret` only right after creation or rotation.
@@ -42,9 +41,9 @@ pub struct IntegrationOut {
 }
 
 impl IntegrationOut {
-    fn new(state: &AppState, m: integration::Model, secret: Option<String>) -> Self {
+    fn new(s: &Session, m: integration::Model, secret: Option<String>) -> Self {
         Self {
-            webhook_url: integrations::webhook_url(&state.public_url, m.id),
+            webhook_url: integrations::webhook_url(&s.core().public_url, m.id),
             previous_secret_valid_until: integrations::previous_secret_valid_until(&m, Utc::now()),
             config: IntegrationConfig::of(&m),
             id: m.id,
@@ -62,109 +61,67 @@ impl IntegrationOut {
 }
 
 /// One integration with the delivery counts not yet written to its row.
-async fn current(state: &AppState, id: Uuid) -> ApiResult<integration::Model> {
-    let mut rows = state
+async fn current(s: &Session, id: Uuid) -> ApiResult<integration::Model> {
+    let mut rows = s
+        .core()
         .deliveries
-        .read(async || Ok([integrations::get(&state.db, id).await?]))
+        .read(async || Ok([integrations::get(s.db(), id).await?]))
         .await?;
     Ok(rows.remove(0))
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn list(s: Admin, QueryParams(q): QueryParams<PageQuery>) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let list = integrations::list_current(&state.db, &state.deliveries, &page).await?;
-    Ok(HttpResponse::Ok().json(list.map(|m| IntegrationOut::new(&state, m, None))))
+    let list = integrations::list_current(s.db(), &s.core().deliveries, &page).await?;
+    Ok(HttpResponse::Ok().json(list.map(|m| IntegrationOut::new(&s, m, None))))
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    JsonBody(input): JsonBody<IntegrationIn>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let view = integrations::create(&state.db, &state.settings.secret_key, input, &actor).await?;
+pub async fn create(s: Admin, JsonBody(input): JsonBody<IntegrationIn>) -> ApiResult<HttpResponse> {
+    let view = integrations::create(&s, input).await?;
     let (id, version) = (view.record.id, view.record.version);
     Ok(created(
         format!("/api/v1/integrations/{id}"),
         version,
-        IntegrationOut::new(&state, view.record, view.secret),
+        IntegrationOut::new(&s, view.record, view.secret),
     ))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let record = current(&state, *id).await?;
+pub async fn get(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let record = current(&s, *id).await?;
     Ok(ok_tagged(
         record.version,
-        IntegrationOut::new(&state, record, None),
+        IntegrationOut::new(&s, record, None),
     ))
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Admin,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<IntegrationPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    integrations::update(&state.db, *id, patch, |v| precondition.check(v), &actor).await?;
-    state.integrations.forget(*id);
-    let record = current(&state, *id).await?;
+    integrations::update(&s, *id, patch, |v| precondition.check(v)).await?;
+    let record = current(&s, *id).await?;
     Ok(ok_tagged(
         record.version,
-        IntegrationOut::new(&state, record, None),
+        IntegrationOut::new(&s, record, None),
     ))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let record = integrations::delete(&state.db, *id, &actor).await?;
-    state.integrations.forget(*id);
-    state.metrics.webhooks.forget(
-        record.id,
-        &integrations::source_kind(record.kind).to_string(),
-    );
+pub async fn delete(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    integrations::delete(&s, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn rotate_secret(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Admin,
     id: web::Path<Uuid>,
     OptionalJsonBody(input): OptionalJsonBody<RotationIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let view = integrations::rotate_secret(
-        &state.db,
-        &state.settings.secret_key,
-        *id,
-        input,
-        state.settings.ingest.rotation_grace,
-        &actor,
-    )
-    .await?;
-    state.integrations.forget(*id);
-    let record = current(&state, *id).await?;
+    let view = integrations::rotate_secret(&s, *id, input).await?;
+    let record = current(&s, *id).await?;
     Ok(ok_tagged(
         record.version,
-        IntegrationOut::new(&state, record, view.secret),
+        IntegrationOut::new(&s, record, view.secret),
     ))
 }

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod people;
 pub mod postmortems;
 pub mod practice;
+mod strict;
 pub mod timeline;
 pub mod trackers;
 pub mod webhooks;
@@ -34,11 +35,11 @@ use serde::{Serialize, de::DeserializeOwned};
 use tracing_actix_web::RequestId;
 
 use crate::{
-    auth::AuthUser,
     error::{ApiError, ApiResult},
     services::{
-        anonymity::{self, Audience, Redactor},
+        anonymity::{self, Redactor},
         postmortems::get_record,
+        session::Session,
     },
     startup::AppState,
 };
@@ -232,7 +233,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut paths: Vec<&'static str> = endpoints.iter().map(|e| e.path).collect();
     paths.dedup();
     for path in paths {
-        let mut resource = web::resource(path).default_service(web::to(method_not_allowed));
+        let methods: Vec<&str> = endpoints
+            .iter()
+            .filter(|e| e.path == path)
+            .map(|e| e.method.as_str())
+            .collect();
+        let allow = methods.join(", ");
+        let mut resource = web::resource(path).default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { method_not_allowed(&allow) }
+        }));
         for endpoint in endpoints.iter().filter(|e| e.path == path) {
             resource = resource.route((endpoint.handler)(
                 web::route().method(endpoint.method.clone()),
@@ -242,13 +252,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    problem_response(
+/// 405 with the methods the path does accept, as RFC 9110 asks.
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = problem_response(
         405,
         "Method not allowed",
         "method_not_allowed",
         "this path does not accept this method",
-    )
+    );
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// The answer for paths no route matches.
@@ -310,12 +325,11 @@ impl<T: DeserializeOwned> actix_web::FromRequest for QueryParams<T> {
 
 /// How people appear to this reader in one post-mortem.
 pub async fn redactor_for(
-    state: &AppState,
-    user: &AuthUser,
+    s: &Session,
     postmortem_id: uuid::Uuid,
 ) -> ApiResult<std::sync::Arc<Redactor>> {
-    let pm = get_record(&state.db, postmortem_id).await?;
-    anonymity::redactor(&state.db, Audience::of(user, &state.settings), &pm).await
+    let pm = get_record(s.db(), postmortem_id).await?;
+    anonymity::redactor(s.db(), s.audience(), &pm).await
 }
 
 /// 200 with the resource's `ETag`.

@@ -12,13 +12,12 @@ use super::{
     ok_tagged,
 };
 use crate::{
-    auth::AuthUser,
     error::ApiResult,
+    services::session::{Admin, Writer},
     services::{
         page::PageRequest,
         people::{self, PersonIn, PersonPatch},
     },
-    startup::AppState,
 };
 
 /// A person as the API shows them.
@@ -64,26 +63,15 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(s: Writer, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<HttpResponse> {
     // The directory names people: viewers see only pseudonyms, inside post-mortems.
-    user.require(crate::auth::Role::Editor)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let people = people::list(&state.db, q.team.as_deref(), &page).await?;
+    let people = people::list(s.db(), q.team.as_deref(), &page).await?;
     Ok(HttpResponse::Ok().json(people.map(PersonOut::from)))
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    JsonBody(input): JsonBody<PersonIn>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let person = people::create(&state.db, input, &actor).await?;
+pub async fn create(s: Admin, JsonBody(input): JsonBody<PersonIn>) -> ApiResult<HttpResponse> {
+    let person = people::create(&s, input).await?;
     Ok(created(
         format!("/api/v1/people/{}", person.id),
         person.version,
@@ -91,26 +79,18 @@ pub async fn create(
     ))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(s: Writer, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     // The directory names people: viewers see only pseudonyms, inside post-mortems.
-    user.require(crate::auth::Role::Editor)?;
-    let person = people::get(&state.db, *id).await?;
+    let person = people::get(s.db(), *id).await?;
     Ok(ok_tagged(person.version, PersonOut::from(person)))
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Admin,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<PersonPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let person = people::update(&state.db, *id, patch, |v| precondition.check(v), &actor).await?;
+    let person = people::update(&s, *id, patch, |v| precondition.check(v)).await?;
     Ok(ok_tagged(person.version, PersonOut::from(person)))
 }

@@ -14,15 +14,14 @@ use super::{
     ok_tagged, redactor_for,
 };
 use crate::{
-    auth::{AuthUser, Role},
     error::ApiResult,
     services::{
-        anonymity::{self, Audience, Redactor},
+        anonymity::{self, Redactor},
         page::PageRequest,
         participants::{self, ParticipantIn},
         postmortems::{self, PostmortemFilter, PostmortemIn, PostmortemPatch, PostmortemView},
+        session::{Admin, Reader, Writer},
     },
-    startup::AppState,
     views::Seen,
 };
 
@@ -88,12 +87,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
+pub async fn list(s: Reader, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let filter = PostmortemFilter {
         status: q.status,
@@ -103,31 +97,20 @@ pub async fn list(
         to: q.to,
         text: None,
     };
-    let reader = Audience::of(&user, &state.settings);
-    let list = postmortems::list(&state.db, reader, &filter, &page).await?;
+    let reader = s.audience();
+    let list = postmortems::list(s.db(), reader, &filter, &page).await?;
     let records: Vec<_> = list.items.iter().map(|v| &v.record).collect();
-    let redactors = anonymity::redactors(&state.db, reader, &records).await?;
+    let redactors = anonymity::redactors(s.db(), reader, &records).await?;
     Ok(HttpResponse::Ok().json(list.map(|view| {
         let redactor = &redactors[&view.record.id];
         PostmortemOut::new(view, redactor)
     })))
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    JsonBody(input): JsonBody<PostmortemIn>,
-) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let view = postmortems::create(&state.db, input, &state.prefill, &actor).await?;
+pub async fn create(s: Writer, JsonBody(input): JsonBody<PostmortemIn>) -> ApiResult<HttpResponse> {
+    let view = postmortems::create(&s, input).await?;
     let (id, version) = (view.record.id, view.record.version);
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &view.record,
-    )
-    .await?;
+    let redactor = anonymity::redactor(s.db(), s.audience(), &view.record).await?;
     Ok(created(
         format!("/api/v1/postmortems/{id}"),
         version,
@@ -135,19 +118,9 @@ pub async fn create(
     ))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    let view = postmortems::get(&state.db, *id).await?;
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &view.record,
-    )
-    .await?;
+pub async fn get(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let view = postmortems::get(s.db(), *id).await?;
+    let redactor = anonymity::redactor(s.db(), s.audience(), &view.record).await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),
@@ -155,44 +128,21 @@ pub async fn get(
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<PostmortemPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let view = postmortems::update(
-        &state.core,
-        *id,
-        &user,
-        patch,
-        |v| precondition.check(v),
-        &state.prefill,
-        &actor,
-    )
-    .await?;
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &view.record,
-    )
-    .await?;
+    let view = postmortems::update(&s, *id, patch, |v| precondition.check(v)).await?;
+    let redactor = anonymity::redactor(s.db(), s.audience(), &view.record).await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),
     ))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    postmortems::delete(&state.db, *id, &actor).await?;
+pub async fn delete(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    postmortems::delete(&s, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -225,28 +175,23 @@ pub struct PageQuery {
 }
 
 pub async fn list_participants(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let list = participants::list(&state.db, *id, &page).await?;
-    let redactor = redactor_for(&state, &user, *id).await?;
+    let list = participants::list(s.db(), *id, &page).await?;
+    let redactor = redactor_for(&s, *id).await?;
     Ok(HttpResponse::Ok().json(list.map(|p| ParticipantOut::new(p, &redactor))))
 }
 
 pub async fn add_participant(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<ParticipantIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let row = participants::add(&state.core, *id, input, &actor).await?;
-    let redactor = redactor_for(&state, &user, *id).await?;
+    let row = participants::add(&s, *id, input).await?;
+    let redactor = redactor_for(&s, *id).await?;
     let location = format!("/api/v1/postmortems/{}/participants", row.postmortem_id);
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, location))
@@ -254,13 +199,10 @@ pub async fn add_participant(
 }
 
 pub async fn remove_participant(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
     let (id, person_id) = path.into_inner();
-    participants::remove(&state.core, id, person_id, &actor).await?;
+    participants::remove(&s, id, person_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,80 +11,37 @@ use super::{
     postmortems::PostmortemOut,
 };
 use crate::{
-    auth::{AuthUser, Role},
-    domain::{
-        markdown::render_markdown,
-        review::{self, Draft, DraftPerson},
-    },
+    domain::{markdown::render_markdown, review::Draft},
     error::{ApiError, ApiResult},
     services::{
-        anonymity::{self, Audience},
-        dossier,
+        anonymity, dossier,
         publishing::{self, PublishIn},
+        session::{Reader, Writer},
     },
-    startup::AppState,
 };
 
-pub async fn review_stored(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    let dossier = dossier::load(&state.db, *id).await?;
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &dossier.postmortem.record,
-    )
-    .await?;
+pub async fn review_stored(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let (dossier, redactor) = dossier::load_as(&s, *id).await?;
     Ok(HttpResponse::Ok().json(redactor.review(dossier.review())))
 }
 
-/// Reviews a draft sent in the body; nothing is stored. People in the
-/// directory are added to the draft's so blame by name is recognised.
-pub async fn review_draft(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    JsonBody(mut draft): JsonBody<Draft>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    // Only a caller who may read names gets the directory's help: for anyone
-    // else, findings could otherwise answer "who is <login>?" with a name.
-    if Audience::of(&user, &state.settings).sees_names(false) {
-        let directory = crate::services::people::all(&state.db).await?;
-        draft
-            .people
-            .extend(directory.into_iter().map(|p| DraftPerson {
-                id: Some(p.id.to_string()),
-                display_name: Some(p.display_name),
-                email: Some(p.email),
-                github_login: p.github_login,
-            }));
-    }
-    Ok(HttpResponse::Ok().json(review::review(&draft)))
+/// Reviews a draft sent in the body; nothing is stored.
+pub async fn review_draft(s: Reader, JsonBody(draft): JsonBody<Draft>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(dossier::review_draft(&s, draft).await?))
 }
 
-pub async fn metrics(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
-    let dossier = dossier::load(&state.db, *id).await?;
+pub async fn metrics(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let dossier = dossier::load(s.db(), *id).await?;
     Ok(HttpResponse::Ok().json(dossier.metrics()))
 }
 
 /// `POST .../publish`: the body is optional (`{}` or empty).
 pub async fn publish(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     req: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
     let bytes = read_body(
         payload.into_inner(),
         None,
@@ -97,14 +54,9 @@ pub async fn publish(
     } else {
         parse_json(&bytes)?
     };
-    let record = publishing::publish(&state.core, *id, &user, input, &actor).await?;
-    let view = crate::services::postmortems::get(&state.db, record.id).await?;
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &view.record,
-    )
-    .await?;
+    let record = publishing::publish(&s, *id, input).await?;
+    let view = crate::services::postmortems::get(s.db(), record.id).await?;
+    let redactor = anonymity::redactor(s.db(), s.audience(), &view.record).await?;
     Ok(ok_tagged(
         view.record.version,
         PostmortemOut::new(view, &redactor),
@@ -117,22 +69,14 @@ pub struct DocumentQuery {
 }
 
 pub async fn document(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
     if q.format.as_deref().is_some_and(|f| f != "markdown") {
         return Err(ApiError::validation("format", "only markdown is supported"));
     }
-    let dossier = dossier::load(&state.db, *id).await?;
-    let redactor = anonymity::redactor(
-        &state.db,
-        Audience::of(&user, &state.settings),
-        &dossier.postmortem.record,
-    )
-    .await?;
+    let (dossier, redactor) = dossier::load_as(&s, *id).await?;
     let markdown = render_markdown(&dossier.document(&redactor));
     Ok(HttpResponse::Ok()
         .content_type("text/markdown; charset=utf-8")

@@ -16,15 +16,14 @@ use super::{
     redactor_for,
 };
 use crate::{
-    auth::{AuthUser, Role},
     error::ApiResult,
+    services::session::{Admin, Reader, Writer},
     services::{
         anonymity::Redactor,
         page::PageRequest,
         prefill,
         timeline::{self, EntryIn, EntryPatch},
     },
-    startup::AppState,
     views::Seen,
 };
 
@@ -65,32 +64,27 @@ impl TimelineEntryOut {
 }
 
 pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
+    s: Reader,
     id: web::Path<Uuid>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Viewer)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let list = timeline::list(&state.db, *id, &page).await?;
-    let redactor = redactor_for(&state, &user, *id).await?;
+    let list = timeline::list(s.db(), *id, &page).await?;
+    let redactor = redactor_for(&s, *id).await?;
     Ok(HttpResponse::Ok().json(list.map(|e| TimelineEntryOut::new(e, &redactor))))
 }
 
 pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<EntryIn>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let entry = timeline::add_entry(&state.core, *id, input, &actor).await?;
+    let entry = timeline::add_entry(&s, *id, input).await?;
     let location = format!(
         "/api/v1/postmortems/{}/timeline/{}",
         entry.postmortem_id, entry.id
     );
-    let redactor = redactor_for(&state, &user, entry.postmortem_id).await?;
+    let redactor = redactor_for(&s, entry.postmortem_id).await?;
     Ok(created(
         location,
         entry.version,
@@ -99,53 +93,30 @@ pub async fn create(
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Writer,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<EntryPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_write()?;
     let (id, entry_id) = path.into_inner();
-    let entry = timeline::update(
-        &state.db,
-        id,
-        entry_id,
-        patch,
-        |v| precondition.check(v),
-        &actor,
-    )
-    .await?;
-    let redactor = redactor_for(&state, &user, id).await?;
+    let entry = timeline::update(&s, id, entry_id, patch, |v| precondition.check(v)).await?;
+    let redactor = redactor_for(&s, id).await?;
     Ok(ok_tagged(
         entry.version,
         TimelineEntryOut::new(entry, &redactor),
     ))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn delete(s: Admin, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
     let (id, entry_id) = path.into_inner();
-    timeline::delete(&state.db, id, entry_id, &actor).await?;
+    timeline::delete(&s, id, entry_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Pulls the post-mortem's matching events into its timeline; answers the entries added.
-pub async fn prefill(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_write()?;
-    let added = prefill::prefill(&state.db, *id, &state.prefill, &actor).await?;
-    let redactor = redactor_for(&state, &user, *id).await?;
+pub async fn prefill(s: Writer, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let added = prefill::prefill_now(&s, *id).await?;
+    let redactor = redactor_for(&s, *id).await?;
     let added: Vec<TimelineEntryOut> = added
         .into_iter()
         .map(|e| TimelineEntryOut::new(e, &redactor))

@@ -13,13 +13,12 @@ use super::{
     ok_tagged,
 };
 use crate::{
-    auth::AuthUser,
     error::ApiResult,
+    services::session::Admin,
     services::{
         page::PageRequest,
         trackers::{self, TrackerIn, TrackerPatch},
     },
-    startup::AppState,
 };
 
 /// A tracker as the API shows it: everything but the credentials.
@@ -76,25 +75,14 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
+pub async fn list(s: Admin, QueryParams(q): QueryParams<ListQuery>) -> ApiResult<HttpResponse> {
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
-    let list = trackers::list(&state.db, &page).await?;
+    let list = trackers::list(s.db(), &page).await?;
     Ok(HttpResponse::Ok().json(list.map(TrackerOut::from)))
 }
 
-pub async fn create(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    JsonBody(input): JsonBody<TrackerIn>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let tracker = trackers::create(&state.core, input, &actor).await?;
+pub async fn create(s: Admin, JsonBody(input): JsonBody<TrackerIn>) -> ApiResult<HttpResponse> {
+    let tracker = trackers::create(&s, input).await?;
     Ok(created(
         format!("/api/v1/trackers/{}", tracker.id),
         tracker.version,
@@ -102,37 +90,22 @@ pub async fn create(
     ))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let tracker = trackers::get(&state.db, *id).await?;
+pub async fn get(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let tracker = trackers::get(s.db(), *id).await?;
     Ok(ok_tagged(tracker.version, TrackerOut::from(tracker)))
 }
 
 pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
+    s: Admin,
     id: web::Path<Uuid>,
     precondition: Precondition,
     JsonBody(patch): JsonBody<TrackerPatch>,
 ) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    let tracker =
-        trackers::update(&state.core, *id, patch, |v| precondition.check(v), &actor).await?;
+    let tracker = trackers::update(&s, *id, patch, |v| precondition.check(v)).await?;
     Ok(ok_tagged(tracker.version, TrackerOut::from(tracker)))
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    actor: crate::services::audit::Actor,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    user.can_admin()?;
-    trackers::delete(&state.db, *id, &actor).await?;
+pub async fn delete(s: Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    trackers::delete(&s, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,17 +1,19 @@
 //! Action items: commitments with one owner and a due date.
 
+use super::session::{Admin, Writer};
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use entity::{ActionItemStatus, CauseArea, Priority, SyncState, action_item, person, postmortem};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, prelude::*,
+    TransactionSession, prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
-    Core, Problems,
+    Problems,
     anonymity::{self, Audience},
     audit::{self, Action, Actor, Entry, Resource},
     begin_write, causes, new_id, now,
@@ -20,9 +22,8 @@ use super::{
     people, postmortems, trackers, update_versioned,
 };
 use crate::{
-    domain::recurrence::Recurrence,
+    domain::recurrence::{End, Recurrence},
     error::{ApiError, ApiResult},
-    rest::extract::nullable,
 };
 
 #[derive(Debug, Deserialize)]
@@ -46,7 +47,9 @@ pub struct ActionItemIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionItemPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub cause_id: Option<Option<Uuid>>,
@@ -58,6 +61,7 @@ pub struct ActionItemPatch {
     pub due_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
     pub priority: Option<Option<Priority>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub status: Option<ActionItemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub recurrence: Option<Option<String>>,
@@ -141,6 +145,13 @@ fn recurrence(p: &mut Problems, rule: Option<&str>, due_date: Option<NaiveDate>)
                 "recurrence",
                 "a recurring check needs a due_date: its first occurrence",
             );
+            if let (Some(End::Until(until)), Some(due)) = (parsed.end, due_date) {
+                p.check(
+                    until >= due,
+                    "recurrence",
+                    "UNTIL is before the due_date: the check would never fall due",
+                );
+            }
             Some(parsed.to_string())
         }
         Err(why) => {
@@ -175,11 +186,11 @@ async fn tracker_must_exist(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<()
 
 /// Creates the item and, when it has a tracker, its outbox row: both or neither.
 pub async fn create(
-    core: &Core,
+    s: &Writer,
     postmortem_id: Uuid,
     mut input: ActionItemIn,
-    actor: &Actor,
 ) -> ApiResult<action_item::Model> {
+    let (core, actor) = (s.core(), s.actor());
     if let Some(owner) = input.owner_id {
         let meant = anonymity::person_meant(&core.db, &core.settings, postmortem_id, owner);
         input.owner_id = Some(meant.await?);
@@ -278,12 +289,12 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<action_item::
 
 /// Changes the item and queues the change for its tracker in one transaction.
 pub async fn update(
-    core: &Core,
+    s: &Writer,
     id: Uuid,
     mut patch: ActionItemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<action_item::Model> {
+    let (core, actor) = (s.core(), s.actor());
     if let Some(Some(owner)) = patch.owner_id {
         let item = get(&core.db, id).await?;
         let meant = anonymity::person_meant(&core.db, &core.settings, item.postmortem_id, owner);
@@ -303,12 +314,9 @@ pub async fn update(
 
 /// `POST /api/v1/action-items/{id}/sync`: queue the item again now, with a fresh
 /// set of attempts, whatever state it is in.
-pub async fn resync(
-    db: &impl TransactionTrait,
-    id: Uuid,
-    actor: &Actor,
-) -> ApiResult<action_item::Model> {
-    let txn = begin_write(db).await?;
+pub async fn resync(s: &Writer, id: Uuid) -> ApiResult<action_item::Model> {
+    let actor = s.actor();
+    let txn = begin_write(s.db()).await?;
     let item = get(&txn, id).await?;
     let before = item.clone();
     if item.tracker_id.is_none() {
@@ -400,14 +408,14 @@ async fn change(
     update_versioned(db, model, action_item::Column::Version, current.version).await
 }
 
-pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
-    let txn = begin_write(db).await?;
+pub async fn delete(s: &Admin, id: Uuid) -> ApiResult<()> {
+    let txn = begin_write(s.db()).await?;
     let before = get(&txn, id).await?;
     let result = action_item::Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound("action item"));
     }
-    record(&txn, actor, Action::Delete, Some(&before), None).await?;
+    record(&txn, s.actor(), Action::Delete, Some(&before), None).await?;
     txn.commit().await?;
     Ok(())
 }

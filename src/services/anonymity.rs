@@ -40,10 +40,15 @@ impl Audience {
     }
 
     pub fn with_role(role: Role, settings: &Settings) -> Self {
+        Self::with_key(role, settings, HandleKey::derive(&settings.secret_key))
+    }
+
+    /// With the handle key derived once, at start ([`super::Core::handles`]).
+    pub fn with_key(role: Role, settings: &Settings, handles: HandleKey) -> Self {
         Self {
             role,
             anonymize_all: settings.practice.anonymize_all,
-            handles: HandleKey::derive(&settings.secret_key),
+            handles,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Calendar feeds: action item due dates and recurring checks as iCalendar,
 //! read by calendar apps with a per-person token that can be revoked.
 
+use super::session::Reader;
+use crate::auth::Role;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{ActionItemStatus, action_item, person};
 use icalendar::{Calendar, Component, Event, EventLike, Property};
@@ -30,11 +32,9 @@ fn hash(token: &str) -> String {
 
 /// Issues a new feed token for a person, replacing (and so revoking) any
 /// earlier one. Only its hash is stored; the token is shown once.
-pub async fn issue_token(
-    db: &impl TransactionTrait,
-    person_id: Uuid,
-    actor: &Actor,
-) -> ApiResult<String> {
+pub async fn issue_token(s: &Reader, person_id: Uuid) -> ApiResult<String> {
+    let (db, actor) = (s.db(), s.actor());
+    may_manage(s, &people::get(db, person_id).await?)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -42,12 +42,19 @@ pub async fn issue_token(
     Ok(token)
 }
 
-pub async fn revoke_token(
-    db: &impl TransactionTrait,
-    person_id: Uuid,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn revoke_token(s: &Reader, person_id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
+    may_manage(s, &people::get(db, person_id).await?)?;
     set_token_hash(db, person_id, None, Action::RevokeToken, actor).await
+}
+
+/// Admins, or the person themselves, may manage a feed token.
+fn may_manage(s: &Reader, person: &person::Model) -> ApiResult<()> {
+    if s.user().sub.eq_ignore_ascii_case(&person.email) {
+        Ok(())
+    } else {
+        s.require(Role::Admin)
+    }
 }
 
 /// The hash is a credential: the entry says that it changed, never what it is.
@@ -114,34 +121,66 @@ pub async fn items(
     Ok(query.all(db).await?)
 }
 
-/// Renders the feed. Each item is an all-day event on its due date, repeating
-/// by its rule when it is a recurring check. Every text value goes through
-/// [`clean`] and the icalendar crate escapes the TEXT properties it knows; the
-/// UID, URL and RRULE are hindsight's own (ids, the configured public URL, a
-/// rule normalized when it was stored).
-pub fn render(name: &str, items: &[Seen<action_item::Model>], public_url: &str) -> String {
-    let mut calendar = Calendar::new();
+/// Who wrote the feed (RFC 5545 §3.7.3), instead of the library's default.
+pub const PRODID: &str = concat!(
+    "-//hindsight//hindsight ",
+    env!("CARGO_PKG_VERSION"),
+    "//EN"
+);
+
+/// Renders the feed. Each item is an all-day event on its due date (`DTEND`
+/// the next day: RFC 5545 makes the end exclusive), repeating by its rule
+/// when it is a recurring check. Every text value goes through [`clean`] and
+/// the icalendar crate escapes the TEXT properties it knows; the UID, URL and
+/// RRULE are hindsight's own (ids, the tracker's issue link, a rule
+/// normalized when it was stored).
+///
+/// The event's URL is the item's issue in its tracker, when it has one: a page
+/// the person can open with their own login there. hindsight itself has no
+/// page for an item that opens without a bearer token, and a link that
+/// answers 401 is worse than none, so an item not synced has no URL.
+pub fn render(name: &str, items: &[Seen<action_item::Model>]) -> String {
+    let mut calendar = Calendar::empty();
+    calendar.append_property(Property::new("VERSION", "2.0"));
+    calendar.append_property(Property::new("PRODID", PRODID));
+    calendar.append_property(Property::new("CALSCALE", "GREGORIAN"));
     let name = one_line(name);
     // The crate writes RFC 7986 `NAME` raw, so it is escaped here; `X-WR-CALNAME` it escapes.
     calendar.append_property(Property::new("NAME", escape_text(&name)));
     calendar.append_property(Property::new("X-WR-CALNAME", name));
     for item in items {
         let Some(due) = item.due_date() else { continue };
-        let link = format!("{public_url}/api/v1/action-items/{}", item.id());
+        let link = item.external_url().filter(|url| is_web_link(url));
+        let description = match &link {
+            Some(link) => format!("{}\n\n{link}", item.description()),
+            None => item.description().to_owned(),
+        };
         let mut event = Event::new();
         event
             .uid(&format!("{}@hindsight", item.id()))
             .timestamp(item.updated_at())
             .summary(&one_line(&format!("Action item: {}", item.title())))
-            .description(clean(&format!("{}\n\n{link}", item.description())).trim_start())
-            .url(&link)
-            .all_day(due);
+            .description(clean(&description).trim());
+        if let Some(link) = &link {
+            event.url(link);
+        }
+        event.starts(due);
+        if let Some(next_day) = due.succ_opt() {
+            event.ends(next_day);
+        }
         if let Some(rule) = item.recurrence() {
             event.add_property("RRULE", rule);
         }
         calendar.push(event.done());
     }
     calendar.done().to_string()
+}
+
+/// An absolute http(s) URL with nothing RFC 5545 would read as the end of
+/// the value: the only links an event carries.
+fn is_web_link(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// What RFC 5545 TEXT may hold: no control characters but tab and the line

@@ -5,16 +5,18 @@ use std::collections::HashMap;
 use entity::{CauseArea, cause};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, prelude::*,
+    prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
     Problems,
-    audit::{self, Action, Actor, Entry, Resource},
+    audit::{self, Action, Entry, Resource},
     begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
-    postmortems, update_versioned,
+    postmortems,
+    session::{Admin, Writer},
+    update_versioned,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -28,16 +30,14 @@ pub struct CauseIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CausePatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub area: Option<CauseArea>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub description: Option<String>,
 }
 
-pub async fn create(
-    db: &(impl TransactionTrait + ConnectionTrait),
-    postmortem_id: Uuid,
-    input: CauseIn,
-    actor: &Actor,
-) -> ApiResult<cause::Model> {
+pub async fn create(s: &Writer, postmortem_id: Uuid, input: CauseIn) -> ApiResult<cause::Model> {
+    let (db, actor) = (s.db(), s.actor());
     postmortems::get_record(db, postmortem_id).await?;
     let mut p = Problems::default();
     let description = p.text("description", &input.description, 10_000);
@@ -75,13 +75,13 @@ pub async fn get(
 }
 
 pub async fn update(
-    db: &impl TransactionTrait,
+    s: &Writer,
     postmortem_id: Uuid,
     id: Uuid,
     patch: CausePatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<cause::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let current = get(&txn, postmortem_id, id).await?;
     check(current.version)?;
@@ -104,12 +104,8 @@ pub async fn update(
     Ok(cause)
 }
 
-pub async fn delete(
-    db: &impl TransactionTrait,
-    postmortem_id: Uuid,
-    id: Uuid,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn delete(s: &Admin, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let before = get(&txn, postmortem_id, id).await?;
     let result = cause::Entity::delete_many()

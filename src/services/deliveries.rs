@@ -3,6 +3,7 @@
 //! before a rule is saved, and their raw bodies dropped after the retention
 //! (their keys stay longer, so a late retry is still known).
 
+use super::session::Admin;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -203,6 +204,22 @@ pub struct ReplayReport {
 
 /// Deliveries read per page and transaction.
 const REPLAY_PAGE: u64 = 100;
+
+/// `POST /api/v1/integrations/{id}/replay`: an admin's replay, through the
+/// running app's pre-fill and metrics.
+pub async fn replay(
+    s: &Admin,
+    integration_id: Uuid,
+    filter: &DeliveryFilter,
+) -> ApiResult<ReplayReport> {
+    let core = s.core();
+    let replayer = Replayer {
+        db: &core.db,
+        prefill: &core.prefill,
+        metrics: &core.metrics.webhooks,
+    };
+    replayer.replay(integration_id, filter, s.actor()).await
+}
 
 /// Everything a replay needs from the running app (or the command line).
 pub struct Replayer<'a> {

@@ -9,8 +9,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
-    anonymity::Redactor,
+    anonymity::{self, Redactor},
+    people,
     postmortems::{self, PostmortemView},
+    session::Reader,
 };
 use crate::{
     domain::{
@@ -34,6 +36,32 @@ pub struct Dossier {
     pub action_items: Vec<action_item::Model>,
     /// Everyone in the directory, so that blame by name is recognised whoever is named.
     pub people: Vec<person::Model>,
+}
+
+/// The post-mortem's dossier and how people in it appear to this caller.
+pub async fn load_as(s: &Reader, id: Uuid) -> ApiResult<(Dossier, Arc<Redactor>)> {
+    let dossier = load(s.db(), id).await?;
+    let redactor = anonymity::redactor(s.db(), s.audience(), &dossier.postmortem.record).await?;
+    Ok((dossier, redactor))
+}
+
+/// `POST /api/v1/review`: reviews a draft sent by a caller; nothing is
+/// stored. Only a caller who may read names gets the directory's help in
+/// recognising blame by name: for anyone else, findings could otherwise
+/// answer "who is <login>?" with a name.
+pub async fn review_draft(s: &Reader, mut draft: Draft) -> ApiResult<Review> {
+    if s.audience().sees_names(false) {
+        let directory = people::all(s.db()).await?;
+        draft
+            .people
+            .extend(directory.into_iter().map(|p| DraftPerson {
+                id: Some(p.id.to_string()),
+                display_name: Some(p.display_name),
+                email: Some(p.email),
+                github_login: p.github_login,
+            }));
+    }
+    Ok(review::review(&draft))
 }
 
 pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Dossier> {

@@ -1,5 +1,6 @@
 //! Integrations: the monitoring tools that send webhooks, and their secrets.
 
+use super::session::Admin;
 use std::{
     collections::HashMap,
     time::{Duration, Instant},
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::{IntegrationKind, integration};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, TransactionSession,
-    TransactionTrait, prelude::*,
+    prelude::*,
 };
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +42,11 @@ pub struct IntegrationConfig {
     pub grafana_timestamp_header: Option<String>,
     /// Where each field of an event is in the body (JMESPath): for custom
     /// templates and the generic kind, and to override a kind's defaults.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::present"
+    )]
     pub rules: Option<MappingRules>,
 }
 
@@ -97,7 +102,9 @@ pub struct IntegrationIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub config: Option<IntegrationConfig>,
 }
 
@@ -140,7 +147,7 @@ fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
     match secret {
         Some(secret) => {
             p.check(
-                (16..=512).contains(&secret.len()) && !secret.contains(char::is_control),
+                (16..=512).contains(&secret.chars().count()) && !secret.contains(char::is_control),
                 "secret",
                 "must be 16 to 512 characters without control characters",
             );
@@ -150,12 +157,8 @@ fn chosen_secret(p: &mut Problems, secret: Option<String>) -> String {
     }
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    key: &Secret,
-    input: IntegrationIn,
-    actor: &Actor,
-) -> ApiResult<IntegrationView> {
+pub async fn create(s: &Admin, input: IntegrationIn) -> ApiResult<IntegrationView> {
+    let (db, actor, key) = (s.db(), s.actor(), &s.core().settings.secret_key);
     let mut p = Problems::default();
     let name = p.text("name", &input.name, 200);
     let config = input.config.checked(&mut p);
@@ -251,12 +254,12 @@ pub fn previous_secret_valid_until(
 }
 
 pub async fn update(
-    db: &impl TransactionTrait,
+    s: &Admin,
     id: Uuid,
     patch: IntegrationPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<integration::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let current = get(&txn, id).await?;
     check(current.version)?;
@@ -276,6 +279,7 @@ pub async fn update(
         update_versioned(&txn, model, integration::Column::Version, current.version).await?;
     record_change(&txn, actor, Action::Update, &current, &record).await?;
     txn.commit().await?;
+    s.core().integrations.forget(id);
     Ok(record)
 }
 
@@ -296,12 +300,9 @@ async fn record_change(
 }
 
 /// Deletes the integration with its deliveries and events; timeline entries
-/// already pre-filled from them stay.
-pub async fn delete(
-    db: &impl TransactionTrait,
-    id: Uuid,
-    actor: &Actor,
-) -> ApiResult<integration::Model> {
+/// already pre-filled from them stay. Webhooks and `/metrics` forget it at once.
+pub async fn delete(s: &Admin, id: Uuid) -> ApiResult<integration::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let record = get(&txn, id).await?;
     integration::Entity::delete_by_id(id).exec(&txn).await?;
@@ -313,18 +314,18 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
+    let core = s.core();
+    core.integrations.forget(id);
+    let kind = source_kind(record.kind).to_string();
+    core.metrics.webhooks.forget(id, &kind);
     Ok(record)
 }
 
 /// Issues a new secret; the current one keeps working for the grace period.
-pub async fn rotate_secret(
-    db: &impl TransactionTrait,
-    key: &Secret,
-    id: Uuid,
-    input: RotationIn,
-    default_grace: std::time::Duration,
-    actor: &Actor,
-) -> ApiResult<IntegrationView> {
+pub async fn rotate_secret(s: &Admin, id: Uuid, input: RotationIn) -> ApiResult<IntegrationView> {
+    let (core, actor) = (s.core(), s.actor());
+    let (db, key) = (&core.db, &core.settings.secret_key);
+    let default_grace = core.settings.ingest.rotation_grace;
     let txn = begin_write(db).await?;
     let current = get(&txn, id).await?;
     let mut p = Problems::default();
@@ -354,6 +355,7 @@ pub async fn rotate_secret(
         update_versioned(&txn, model, integration::Column::Version, current.version).await?;
     record_change(&txn, actor, Action::RotateSecret, &current, &record).await?;
     txn.commit().await?;
+    core.integrations.forget(id);
     Ok(IntegrationView {
         record,
         secret: Some(secret),

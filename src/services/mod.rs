@@ -21,6 +21,7 @@ pub mod people;
 pub mod postmortems;
 pub mod prefill;
 pub mod publishing;
+pub mod session;
 pub mod stats;
 pub mod sync;
 pub mod timeline;
@@ -43,17 +44,28 @@ use crate::error::{ApiError, ApiResult, FieldError};
 
 /// What the use cases need besides the caller, built once at start: the
 /// database, the settings, the feed of new timeline entries, the one outbound
-/// HTTP client (timeouts, no redirects) and the one public URL (the base of
+/// HTTP client (timeouts, no redirects), the one public URL (the base of
 /// every link hindsight hands out: `HINDSIGHT_PUBLIC_URL`, or
-/// `http://<bound address>`). A use case that takes it performs its own
-/// after-commit effects, so no entry point can forget them.
-#[derive(Clone)]
+/// `http://<bound address>`), the metrics, the integrations webhooks read and
+/// the key of person handles. A use case that takes it performs its own
+/// after-commit effects (the feed, the caches, the metrics, announcements),
+/// so no entry point can forget them. Shared as an `Arc`; a
+/// [`session::Session`] adds the caller.
 pub struct Core {
     pub db: sea_orm::DatabaseConnection,
     pub settings: crate::config::Settings,
     pub timeline_feed: timeline::TimelineFeed,
     pub http: reqwest::Client,
     pub public_url: String,
+    pub metrics: crate::telemetry::Metrics,
+    /// Integrations as webhooks need them, read at most once a second each.
+    pub integrations: integrations::IntegrationCache,
+    /// Derived from the secret key once, not per request.
+    pub handles: anonymity::HandleKey,
+    /// Pre-fill settings and what open post-mortems name.
+    pub prefill: prefill::Prefill,
+    /// Delivery counts not yet added to the `integrations` table.
+    pub deliveries: delivery_stats::DeliveryStats,
 }
 
 /// `column IN (ids)`. On PostgreSQL `column = ANY($1)` with the ids as one
@@ -174,7 +186,12 @@ impl Problems {
             .unwrap_or_default()
     }
 
+    /// An absolute http(s) URL; `None` for none (an empty string is not a URL).
     pub fn url(&mut self, field: &str, url: Option<&str>) -> Option<String> {
+        if url.is_some_and(|u| u.trim().is_empty()) {
+            self.add(field, "must be an absolute http(s) URL, or null for none");
+            return None;
+        }
         let url = self.optional_text(field, url, 2048)?;
         if !(url.starts_with("https://") || url.starts_with("http://"))
             || url.contains(char::is_whitespace)

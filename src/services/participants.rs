@@ -1,5 +1,6 @@
 //! Who took part in and reviews a post-mortem.
 
+use super::session::Writer;
 use std::collections::HashMap;
 
 use entity::{ParticipantRole, participant};
@@ -10,8 +11,8 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::{
-    Core, anonymity,
-    audit::{self, Action, Actor, Entry, Resource},
+    anonymity,
+    audit::{self, Action, Entry, Resource},
     begin_write, now,
     page::{Page, PageRequest, parse_uuid_key},
     people, postmortems,
@@ -31,11 +32,11 @@ fn default_role() -> ParticipantRole {
 }
 
 pub async fn add(
-    core: &Core,
+    s: &Writer,
     postmortem_id: Uuid,
     mut input: ParticipantIn,
-    actor: &Actor,
 ) -> ApiResult<participant::Model> {
+    let (core, actor) = (s.core(), s.actor());
     let txn = begin_write(&core.db).await?;
     let db = &txn;
     let pm = postmortems::get_record(db, postmortem_id).await?;
@@ -72,12 +73,8 @@ pub async fn add(
     Ok(added)
 }
 
-pub async fn remove(
-    core: &Core,
-    postmortem_id: Uuid,
-    person_id: Uuid,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn remove(s: &Writer, postmortem_id: Uuid, person_id: Uuid) -> ApiResult<()> {
+    let (core, actor) = (s.core(), s.actor());
     let person_id =
         anonymity::person_meant(&core.db, &core.settings, postmortem_id, person_id).await?;
     let txn = begin_write(&core.db).await?;

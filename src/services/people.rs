@@ -1,24 +1,23 @@
 //! People: who owns action items, takes part in and reviews post-mortems.
 
+use super::session::Admin;
+use crate::wire::nullable;
 use chrono::NaiveDate;
 use entity::person;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, prelude::*,
+    prelude::*,
 };
 use serde::Deserialize;
 
 use super::{
     Problems,
-    audit::{self, Action, Actor, Entry, Resource},
+    audit::{self, Action, Entry, Resource},
     begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
     update_versioned,
 };
-use crate::{
-    error::{ApiError, ApiResult},
-    rest::extract::nullable,
-};
+use crate::error::{ApiError, ApiResult};
 
 /// A new person.
 #[derive(Debug, Deserialize)]
@@ -39,7 +38,9 @@ pub struct PersonIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub team: Option<Option<String>>,
@@ -82,11 +83,8 @@ fn handle(problems: &mut Problems, field: &str, value: Option<&str>) -> Option<S
     Some(value)
 }
 
-pub async fn create(
-    db: &impl TransactionTrait,
-    input: PersonIn,
-    actor: &Actor,
-) -> ApiResult<person::Model> {
+pub async fn create(s: &Admin, input: PersonIn) -> ApiResult<person::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let mut p = Problems::default();
     let display_name = p.text("display_name", &input.display_name, 200);
     let email = email(&mut p, &input.email);
@@ -150,12 +148,12 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<person::Model
 }
 
 pub async fn update(
-    db: &impl TransactionTrait,
+    s: &Admin,
     id: Uuid,
     patch: PersonPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<person::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let current = get(&txn, id).await?;
     check(current.version)?;

@@ -1,5 +1,7 @@
 //! Post-mortems: the record of one incident, its impact window and services.
 
+use crate::auth::Role;
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -9,23 +11,21 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession, TransactionTrait, prelude::*,
+    QuerySelect, prelude::*,
 };
 use serde::Deserialize;
 
 use super::anonymity::{self, Audience};
 use super::{
     Problems,
-    audit::{self, Action, Actor, Entry, Resource},
+    audit::{self, Action, Entry, Resource},
     begin_write, new_id, now,
     page::{Page, PageRequest, parse_uuid_key},
-    people, prefill, update_versioned,
+    people, prefill,
+    session::{Admin, Writer},
+    update_versioned,
 };
-use crate::{
-    auth::AuthUser,
-    error::{ApiError, ApiResult},
-    rest::extract::nullable,
-};
+use crate::error::{ApiError, ApiResult};
 
 /// A post-mortem with the services it is about and its incident references.
 #[derive(Debug, Clone)]
@@ -63,12 +63,17 @@ pub struct PostmortemIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostmortemPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub summary: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub status: Option<PostmortemStatus>,
     #[serde(default, deserialize_with = "nullable")]
     pub severity: Option<Option<Severity>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub services: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub incident_refs: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub impact_started_at: Option<Option<DateTime<Utc>>>,
@@ -82,6 +87,7 @@ pub struct PostmortemPatch {
     pub resolved_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
     pub author_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub anonymized: Option<bool>,
 }
 
@@ -162,12 +168,8 @@ fn status_allowed(p: &mut Problems, status: PostmortemStatus) {
 
 /// Creates the post-mortem, then pre-fills its timeline from the events
 /// already stored.
-pub async fn create(
-    db: &(impl TransactionTrait + ConnectionTrait),
-    input: PostmortemIn,
-    cfg: &prefill::Prefill,
-    actor: &Actor,
-) -> ApiResult<PostmortemView> {
+pub async fn create(s: &Writer, input: PostmortemIn) -> ApiResult<PostmortemView> {
+    let (db, cfg, actor) = (s.db(), &s.core().prefill, s.actor());
     let mut p = Problems::default();
     let status = input.status.unwrap_or(PostmortemStatus::Draft);
     status_allowed(&mut p, status);
@@ -386,15 +388,13 @@ fn by_postmortem(rows: impl Iterator<Item = (Uuid, String)>) -> HashMap<Uuid, Ve
 /// Applies the patch; when it moves the window or changes the services or
 /// incident references, the timeline is pre-filled again.
 pub async fn update(
-    core: &super::Core,
+    s: &Writer,
     id: Uuid,
-    user: &AuthUser,
     mut patch: PostmortemPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    cfg: &prefill::Prefill,
-    actor: &Actor,
 ) -> ApiResult<PostmortemView> {
-    let db = &core.db;
+    let (core, actor) = (s.core(), s.actor());
+    let (db, cfg) = (&core.db, &core.prefill);
     if let Some(Some(author)) = patch.author_id {
         let meant = anonymity::person_meant(db, &core.settings, id, author).await?;
         patch.author_id = Some(Some(meant));
@@ -449,7 +449,7 @@ pub async fn update(
     if let Some(anonymized) = patch.anonymized {
         // Anyone who may write can hide names; only an admin may show them again.
         if current.anonymized && !anonymized {
-            user.can_admin()?;
+            s.require(Role::Admin)?;
         }
         model.anonymized = Set(anonymized);
     }
@@ -501,7 +501,8 @@ pub async fn update(
 }
 
 /// Deletes the post-mortem and its parts; its history stays in the audit log.
-pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
+pub async fn delete(s: &Admin, id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let before = get(&txn, id).await?;
     let result = postmortem::Entity::delete_by_id(id).exec(&txn).await?;

@@ -6,6 +6,7 @@
 //! happened inside the impact window widened by the configured margins. Deploys
 //! of those services shortly before the first alert join as suspects.
 
+use super::session::Writer;
 use std::{
     collections::HashSet,
     sync::Arc,
@@ -320,11 +321,18 @@ async fn settled_events(
     ))
 }
 
+/// `POST /api/v1/postmortems/{id}/timeline/prefill`: [`prefill`] on behalf
+/// of a writer.
+pub async fn prefill_now(s: &Writer, postmortem_id: Uuid) -> ApiResult<Vec<timeline_entry::Model>> {
+    let core = s.core();
+    prefill(&core.db, postmortem_id, &core.prefill, s.actor()).await
+}
+
 /// Adds the post-mortem's missing events to its timeline and fills its empty
 /// phase timestamps. Idempotent: a second run adds nothing. Returns the
 /// entries added. Each entry added, and the timestamps filled, are recorded
 /// as `actor`'s `prefill`.
-pub async fn prefill(
+pub(super) async fn prefill(
     db: &impl TransactionTrait,
     postmortem_id: Uuid,
     cfg: &Prefill,

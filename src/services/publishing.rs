@@ -1,18 +1,19 @@
 //! Publishing: a reviewed post-mortem becomes the shared record, and the
 //! configured channels hear about it.
 
+use super::session::Writer;
 use entity::{PostmortemStatus, postmortem};
-use sea_orm::{ActiveValue::Set, TransactionSession, TransactionTrait};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::{
     Core,
     anonymity::{self, Audience},
-    audit::{self, Action, Actor, Entry, Resource},
+    audit::{self, Action, Entry, Resource},
     begin_write, dossier, notify, now, update_versioned,
 };
 use crate::{
-    auth::{AuthUser, Role},
+    auth::Role,
     domain::review::Severity,
     error::{ApiError, ApiResult},
 };
@@ -28,22 +29,9 @@ pub struct PublishIn {
 /// Moves an `in_review` post-mortem to `published` when its review has no
 /// errors (or an admin overrides, with a reason), and returns the new record.
 /// After the commit, the configured channels are told (see [`announce`]).
-pub async fn publish(
-    core: &Core,
-    id: Uuid,
-    user: &AuthUser,
-    input: PublishIn,
-    actor: &Actor,
-) -> ApiResult<postmortem::Model> {
-    let record = publish_record(
-        &core.db,
-        id,
-        user,
-        Audience::of(user, &core.settings),
-        input,
-        actor,
-    )
-    .await?;
+pub async fn publish(s: &Writer, id: Uuid, input: PublishIn) -> ApiResult<postmortem::Model> {
+    let record = publish_record(s, id, input).await?;
+    let core = s.core();
     announce(core, record.id).await?;
     Ok(record)
 }
@@ -70,20 +58,14 @@ async fn announce(core: &Core, id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
-async fn publish_record(
-    db: &impl TransactionTrait,
-    id: Uuid,
-    user: &AuthUser,
-    audience: Audience,
-    input: PublishIn,
-    actor: &Actor,
-) -> ApiResult<postmortem::Model> {
+async fn publish_record(s: &Writer, id: Uuid, input: PublishIn) -> ApiResult<postmortem::Model> {
+    let (db, user, actor) = (s.db(), s.user(), s.actor());
     let reason = input
         .override_reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
     if reason.is_some() {
-        user.require(Role::Admin)?;
+        s.require(Role::Admin)?;
     }
     let txn = begin_write(db).await?;
     let dossier = dossier::load(&txn, id).await?;
@@ -110,7 +92,7 @@ async fn publish_record(
         .any(|f| f.severity == Severity::Error);
     if blocking && reason.is_none() {
         // The refusal lists the findings as this publisher may read them.
-        let redactor = anonymity::redactor(&txn, audience, &current).await?;
+        let redactor = anonymity::redactor(&txn, s.audience(), &current).await?;
         return Err(ApiError::ReviewBlocked(redactor.findings(review.findings)));
     }
     let mut model: postmortem::ActiveModel = current.clone().into();

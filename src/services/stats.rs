@@ -72,9 +72,28 @@ fn seconds(backend: DatabaseBackend, from: &str, to: &str) -> String {
             // which made this the dearest part of a dashboard's query.
             format!("date_part('epoch', {to} - {from})")
         }
-        _ => format!("((julianday({to}) - julianday({from})) * 86400.0)"),
+        // julianday counts days in a double (720 s came back as
+        // 719.999997317791) and SQLite's date functions stop at milliseconds:
+        // the difference is taken in whole microseconds instead.
+        _ => format!(
+            "(({} - {}) / 1000000.0)",
+            sqlite_micros(to),
+            sqlite_micros(from)
+        ),
     };
     format!("(CASE WHEN {to} >= {from} THEN {diff} END)")
+}
+
+/// Microseconds since the epoch of a timestamp as sqlx stores it on SQLite
+/// (`2026-10-20T10:00:00.123456+00:00`: RFC 3339 with 0, 3, 6 or 9 fraction
+/// digits and a `+00:00` offset), as an integer: whole seconds from
+/// `strftime`, the fraction read from the text.
+fn sqlite_micros(at: &str) -> String {
+    format!(
+        "(CAST(strftime('%s', {at}) AS INTEGER) * 1000000 + CASE WHEN substr({at}, 20, 1) = '.' \
+         THEN CAST(substr(substr({at}, 21, length({at}) - 26) || '00000', 1, 6) AS INTEGER) \
+         ELSE 0 END)"
+    )
 }
 
 const STARTED: &str = "COALESCE(pm.impact_started_at, pm.created_at)";
@@ -397,4 +416,36 @@ mod tests {
         assert_eq!(percentile(&[42.0], 0.9), Some(42.0));
         assert_eq!(percentile(&[], 0.5), None);
     }
+}
+
+/// What a team alerts on, counted for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    /// Outbox rows waiting for a tracker call (parked rows are failed items).
+    pub outbox_backlog: i64,
+    /// Action items in sync state `failed`.
+    pub sync_failed: i64,
+    /// Open or in-progress action items due before `today`.
+    pub overdue: i64,
+}
+
+/// One statement, three indexed counts.
+pub async fn work_counts(db: &impl ConnectionTrait, today: NaiveDate) -> ApiResult<WorkCounts> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT \
+        (SELECT COUNT(*) FROM sync_outbox WHERE next_attempt_at IS NOT NULL) AS outbox_backlog, \
+        (SELECT COUNT(*) FROM action_items WHERE sync_state = 'failed') AS sync_failed, \
+        (SELECT COUNT(*) FROM action_items \
+            WHERE status IN ('open', 'in_progress') AND due_date < ?) AS overdue";
+    let row = db
+        .query_one_raw(statement(backend, sql, vec![today.into()]))
+        .await?;
+    let Some(row) = row else {
+        return Ok(WorkCounts::default());
+    };
+    Ok(WorkCounts {
+        outbox_backlog: row.try_get("", "outbox_backlog")?,
+        sync_failed: row.try_get("", "sync_failed")?,
+        overdue: row.try_get("", "overdue")?,
+    })
 }

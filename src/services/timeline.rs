@@ -1,5 +1,6 @@
 //! Timeline entries, always read in the order they happened.
 
+use crate::wire::nullable;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -15,12 +16,11 @@ use super::{
     audit::{self, Action, Actor, Entry, Resource},
     begin_write, new_id, now,
     page::{Page, PageRequest, after_time_id, time_id_key},
-    postmortems, update_versioned,
+    postmortems,
+    session::{Admin, Writer},
+    update_versioned,
 };
-use crate::{
-    error::{ApiError, ApiResult},
-    rest::extract::nullable,
-};
+use crate::error::{ApiError, ApiResult};
 
 /// New timeline entries, for live views (GraphQL `timelineEntries`). Every path
 /// that adds an entry (by hand over REST or GraphQL, and pre-fill or webhooks)
@@ -63,9 +63,13 @@ pub struct EntryIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub occurred_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub link: Option<Option<String>>,
@@ -95,11 +99,11 @@ fn kind(p: &mut Problems, raw: &str) -> String {
 
 /// Adds an entry by hand and tells live timelines about it.
 pub async fn add_entry(
-    core: &super::Core,
+    s: &Writer,
     postmortem_id: Uuid,
     input: EntryIn,
-    actor: &Actor,
 ) -> ApiResult<timeline_entry::Model> {
+    let (core, actor) = (s.core(), s.actor());
     let entry = create(&core.db, postmortem_id, input, actor).await?;
     core.timeline_feed.publish_created(&entry);
     Ok(entry)
@@ -152,13 +156,13 @@ pub async fn get(
 }
 
 pub async fn update(
-    db: &impl TransactionTrait,
+    s: &Writer,
     postmortem_id: Uuid,
     id: Uuid,
     patch: EntryPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<timeline_entry::Model> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let current = get(&txn, postmortem_id, id).await?;
     check(current.version)?;
@@ -201,12 +205,8 @@ pub async fn update(
 
 /// Deletes an entry. A pre-filled one leaves a tombstone so that pre-fill
 /// never brings it back.
-pub async fn delete(
-    db: &impl TransactionTrait,
-    postmortem_id: Uuid,
-    id: Uuid,
-    actor: &Actor,
-) -> ApiResult<()> {
+pub async fn delete(s: &Admin, postmortem_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
     let txn = begin_write(db).await?;
     let entry = get(&txn, postmortem_id, id).await?;
     timeline_entry::Entity::delete_by_id(entry.id)

@@ -1,10 +1,12 @@
 //! Trackers: where action items are synced to. Credentials are write-only and
 //! encrypted at rest; at most one tracker is the default for new action items.
 
+use super::session::Admin;
+use crate::wire::nullable;
 use entity::{JiraDialect, TrackerKind, tracker};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, prelude::*,
+    prelude::*,
 };
 use serde::Deserialize;
 
@@ -19,7 +21,6 @@ use crate::{
     config::{Secret, SyncSettings},
     error::{ApiError, ApiResult},
     outbound::AddressPolicy,
-    rest::extract::nullable,
     secrets,
     trackers::{Credentials, MutationGate, Tracker, TrackerConfig},
 };
@@ -34,6 +35,7 @@ pub struct TrackerIn {
     pub base_url: Option<String>,
     pub project_key: Option<String>,
     pub issue_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub jira_dialect: Option<JiraDialect>,
     pub owner: Option<String>,
     pub repo: Option<String>,
@@ -45,7 +47,9 @@ pub struct TrackerIn {
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
@@ -54,12 +58,14 @@ pub struct TrackerIn {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackerPatch {
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub name: Option<String>,
     pub base_url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub project_key: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub issue_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub jira_dialect: Option<JiraDialect>,
     #[serde(default, deserialize_with = "nullable")]
     pub owner: Option<Option<String>>,
@@ -75,10 +81,13 @@ pub struct TrackerPatch {
     pub team_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub api_user: Option<Option<String>>,
+    // Credentials may be sent as null: nothing changes (openapi.yaml says so).
     pub email: Option<String>,
     pub api_token: Option<String>,
     pub token: Option<String>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "crate::wire::present")]
     pub allow_insecure_http: Option<bool>,
 }
 
@@ -205,7 +214,8 @@ fn short(p: &mut Problems, field: &str, value: Option<&str>) -> Option<String> {
     p.optional_text(field, value, 255)
 }
 
-pub async fn create(core: &Core, input: TrackerIn, actor: &Actor) -> ApiResult<tracker::Model> {
+pub async fn create(s: &Admin, input: TrackerIn) -> ApiResult<tracker::Model> {
+    let (core, actor) = (s.core(), s.actor());
     let key = &core.settings.secret_key;
     let mut p = Problems::default();
     let id = new_id();
@@ -322,12 +332,12 @@ pub async fn default_tracker(db: &impl ConnectionTrait) -> ApiResult<Option<trac
 }
 
 pub async fn update(
-    core: &Core,
+    s: &Admin,
     id: Uuid,
     patch: TrackerPatch,
     check: impl FnOnce(i32) -> ApiResult<()>,
-    actor: &Actor,
 ) -> ApiResult<tracker::Model> {
+    let (core, actor) = (s.core(), s.actor());
     let key = &core.settings.secret_key;
     let txn = begin_write(&core.db).await?;
     let current = get(&txn, id).await?;
@@ -445,7 +455,8 @@ fn same_origin(a: &str, b: &str) -> bool {
 
 /// Items that pointed at the tracker keep their external keys but stop syncing:
 /// their queued syncs go and they show `not_synced`, in the same transaction.
-pub async fn delete(db: &impl TransactionTrait, id: Uuid, actor: &Actor) -> ApiResult<()> {
+pub async fn delete(s: &Admin, id: Uuid) -> ApiResult<()> {
+    let (db, actor) = (s.db(), s.actor());
     use entity::{SyncState, action_item, sync_outbox};
     let txn = begin_write(db).await?;
     let before = get(&txn, id).await?;

@@ -10,6 +10,7 @@ mod github;
 mod gitlab;
 mod http;
 mod jira;
+mod limits;
 mod linear;
 
 #[cfg(test)]
@@ -329,6 +330,7 @@ impl Tracker {
     /// move is logged and left to the next sync, never an error (the caller
     /// would create the issue again).
     pub async fn create_issue(&self, spec: &IssueSpec) -> Result<ExternalIssue, TrackerError> {
+        let spec = &*spec.within_title_limit(limits::title_limit(self.kind()));
         let mut issue = each_client!(self, c => c.create_issue(spec).await)?;
         if issue.status_category != spec.status {
             match self.set_status(&issue.key, spec.status).await {
@@ -343,6 +345,7 @@ impl Tracker {
 
     /// Writes title, body, assignee, due date and priority (not status, not labels).
     pub async fn update_issue(&self, key: &str, spec: &IssueSpec) -> Result<(), TrackerError> {
+        let spec = &*spec.within_title_limit(limits::title_limit(self.kind()));
         each_client!(self, c => c.update_issue(key, spec).await)
     }
 

@@ -3,8 +3,8 @@
 //! runs, page sizes, introspection, and the exported schema.
 
 use hindsight::{
-    auth::Role,
-    services::{action_items, causes, people, postmortems, timeline},
+    auth::{AuthUser, Role},
+    services::{action_items, causes, people, postmortems, session::Session, timeline},
 };
 use serde_json::{Value, json};
 
@@ -27,59 +27,58 @@ async fn quiet_app(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// `count` post-mortems, each with two timeline entries, two causes and two
 /// owned action items, written straight through the service layer (fast).
 async fn seed(app: &TestApp, count: usize) {
-    let db = &app.state.db;
-    let actor = &hindsight::services::audit::Actor::system("test-seed");
+    let user = AuthUser {
+        sub: "test-seed".to_owned(),
+        role: Role::Admin,
+    };
+    let s = &Session::new(app.state.core.clone(), user, None)
+        .admin()
+        .unwrap();
     let owner = people::create(
-        db,
+        s,
         serde_json::from_value(
             json!({"display_name": "Olu Owner", "email": "olu@example.com", "team": "sre"}),
         )
         .unwrap(),
-        actor,
     )
     .await
     .unwrap();
     for n in 0..count {
         let pm = postmortems::create(
-            db,
+            s,
             serde_json::from_value(json!({"title": format!("Incident {n}"), "services": ["checkout"], "author_id": owner.id}))
                 .unwrap(),
-            &app.state.prefill,
-            actor,
         )
         .await
         .unwrap();
         let id = pm.record.id;
         for minute in [10, 20] {
             timeline::add_entry(
-                &app.state.core,
+                s,
                 id,
                 serde_json::from_value(json!({"occurred_at": format!("2026-11-20T10:{minute}:00Z"), "kind": "note", "title": "step"}))
                     .unwrap(),
-                actor,
             )
             .await
             .unwrap();
         }
         for area in ["detection", "prevention"] {
             causes::create(
-                db,
+                s,
                 id,
                 serde_json::from_value(json!({"area": area, "description": "why"})).unwrap(),
-                actor,
             )
             .await
             .unwrap();
         }
         for title in ["Add an alert", "Add a lint"] {
             action_items::create(
-                &app.state.core,
+                s,
                 id,
                 serde_json::from_value(
                     json!({"title": title, "owner_id": owner.id, "due_date": "2026-12-01"}),
                 )
                 .unwrap(),
-                actor,
             )
             .await
             .unwrap();

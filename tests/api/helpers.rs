@@ -306,6 +306,20 @@ impl TestApp {
     }
 }
 
+/// A route-table path with every `{param}` filled with a fresh id.
+pub fn filled(path: &str) -> String {
+    path.split('/')
+        .map(|part| {
+            if part.starts_with('{') {
+                uuid::Uuid::new_v4().to_string()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
 }

@@ -164,9 +164,8 @@ async fn a_hostile_team_title_or_description_cannot_add_calendar_properties() {
     let event = &events[0];
     assert_eq!(event["SUMMARY"], "Action item: Rotate X-INJECTED:1");
     let description = &event["DESCRIPTION"];
-    assert!(
-        description
-            .starts_with("Line one;\nATTENDEE:mailto:evil@example.com\nBEGIN:VALARM\n\nhttp"),
+    assert_eq!(
+        description, "Line one;\nATTENDEE:mailto:evil@example.com\nBEGIN:VALARM",
         "{description:?}"
     );
 }

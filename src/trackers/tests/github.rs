@@ -536,3 +536,40 @@ async fn every_issue_body_sent_to_github_validates_against_githubs_openapi_descr
     }
     assert_eq!(edits[3]["state_reason"], "not_planned");
 }
+
+#[tokio::test]
+async fn a_long_title_goes_to_github_cut_to_256_characters_on_one_line() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/web/issues"))
+        .respond_with(|req: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            if super::refused(body["title"].as_str().unwrap_or_default(), 256, false) {
+                // GitHub's answer to a title over its limit.
+                return ResponseTemplate::new(422).set_body_json(json!({
+                    "message": "Validation Failed",
+                    "errors": [{ "resource": "Issue", "code": "custom", "field": "title",
+                        "message": "title is too long (maximum is 256 characters)" }],
+                    "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue",
+                    "status": "422"
+                }));
+            }
+            ResponseTemplate::new(201).set_body_json(issue(1347, "open", None))
+        })
+        .mount(&server)
+        .await;
+    let mut spec = spec();
+    spec.title = super::long_title();
+
+    github(&server).create_issue(&spec).await.unwrap();
+
+    let body = &bodies(&server, "POST", "/repos/acme/web/issues").await[0];
+    assert_eq!(body["title"], super::long_title_within(256));
+    assert!(
+        body["body"]
+            .as_str()
+            .unwrap()
+            .starts_with(&super::full_title_line()),
+        "{body}"
+    );
+}

@@ -222,3 +222,36 @@ async fn find_by_marker_lists_by_label_in_every_state() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_long_title_goes_to_gitlab_cut_to_255_characters_on_one_line() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v4/projects/42/issues"))
+        .respond_with(|req: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            if super::refused(body["title"].as_str().unwrap_or_default(), 255, false) {
+                // GitLab's answer to a title over Issuable::TITLE_LENGTH_MAX.
+                return ResponseTemplate::new(400).set_body_json(json!({
+                    "message": { "title": ["is too long (maximum is 255 characters)"] }
+                }));
+            }
+            ResponseTemplate::new(201).set_body_json(issue(12, "opened", &["hindsight"]))
+        })
+        .mount(&server)
+        .await;
+    let mut spec = spec();
+    spec.title = super::long_title();
+
+    gitlab(&server).create_issue(&spec).await.unwrap();
+
+    let body = &bodies(&server, "POST", "/api/v4/projects/42/issues").await[0];
+    assert_eq!(body["title"], super::long_title_within(255));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&super::full_title_line()),
+        "{body}"
+    );
+}

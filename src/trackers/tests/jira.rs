@@ -637,3 +637,67 @@ async fn reconcile_drops_a_key_jira_no_longer_knows_and_asks_again() {
         2
     );
 }
+
+/// Jira Cloud's answer to a summary over 255 characters or with a line break.
+fn summary_refused() -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(json!({
+        "errorMessages": [],
+        "errors": { "summary": "Summary must be less than 255 characters." }
+    }))
+}
+
+#[tokio::test]
+async fn a_long_title_on_two_lines_goes_to_jira_as_one_line_of_255_with_the_whole_title_in_the_description()
+ {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(|req: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let summary = body["fields"]["summary"].as_str().unwrap_or_default();
+            if super::refused(summary, 255, true) {
+                return summary_refused();
+            }
+            ResponseTemplate::new(201).set_body_json(json!({
+                "id": "10042", "key": "OPS-24",
+                "self": "https://acme.atlassian.net/rest/api/3/issue/10042"
+            }))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/3/issue/OPS-24"))
+        .respond_with(|req: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let summary = body["fields"]["summary"].as_str().unwrap_or_default();
+            if super::refused(summary, 255, true) {
+                return summary_refused();
+            }
+            ResponseTemplate::new(204)
+        })
+        .mount(&server)
+        .await;
+    let mut spec = spec();
+    spec.title = super::long_title();
+
+    let tracker = jira(&server);
+    let issue = tracker.create_issue(&spec).await.unwrap();
+    tracker.update_issue(&issue.key, &spec).await.unwrap();
+
+    for body in bodies(&server, "POST", "/rest/api/3/issue")
+        .await
+        .iter()
+        .chain(&bodies(&server, "PUT", "/rest/api/3/issue/OPS-24").await)
+    {
+        let summary = body["fields"]["summary"].as_str().unwrap();
+        assert_eq!(summary, super::long_title_within(255));
+        assert_eq!(summary.chars().count(), 255);
+        let first = &body["fields"]["description"]["content"][0]["content"][0]["text"];
+        assert_eq!(first, super::full_title_line().as_str(), "{body}");
+    }
+    assert_request_body(
+        "/rest/api/3/issue",
+        "post",
+        &bodies(&server, "POST", "/rest/api/3/issue").await[0],
+    );
+}

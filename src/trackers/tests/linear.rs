@@ -193,3 +193,42 @@ async fn a_linear_rate_limit_waits_until_the_requests_reset() {
         "{wait:?}"
     );
 }
+
+#[tokio::test]
+async fn a_long_title_goes_to_linear_cut_to_255_characters_on_one_line() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_string_contains("issueCreate"))
+        .respond_with(|req: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let title = body["variables"]["input"]["title"]
+                .as_str()
+                .unwrap_or_default();
+            if super::refused(title, 255, false) {
+                return ResponseTemplate::new(400).set_body_json(json!({
+                    "errors": [{ "message": "Argument Validation Error",
+                        "extensions": { "code": "INVALID_INPUT" } }]
+                }));
+            }
+            ResponseTemplate::new(200).set_body_json(json!({
+                "data": { "issueCreate": { "success": true, "issue": issue("unstarted", "Todo") } }
+            }))
+        })
+        .mount(&server)
+        .await;
+    let mut spec = spec();
+    spec.title = super::long_title();
+
+    linear(&server).create_issue(&spec).await.unwrap();
+
+    let input = &bodies(&server, "POST", "/graphql").await[0]["variables"]["input"];
+    assert_eq!(input["title"], super::long_title_within(255));
+    assert!(
+        input["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(&super::full_title_line()),
+        "{input}"
+    );
+}

@@ -93,3 +93,36 @@ async fn requests(server: &MockServer, method: &str, path: &str) -> Vec<Request>
         .filter(|r| r.method.as_str() == method && r.url.path() == path)
         .collect()
 }
+
+/// A title of 334 characters over two lines, as hindsight accepts (up to 500).
+fn long_title() -> String {
+    format!(
+        "Alert when checkout success rate drops\nfor {}",
+        "card payments in every region ".repeat(10)
+    )
+}
+
+/// What [`long_title`] becomes within `limit`: one line, cut, an ellipsis.
+fn long_title_within(limit: usize) -> String {
+    let one_line = long_title()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cut: String = one_line.chars().take(limit - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The description a shortened title leads with.
+fn full_title_line() -> String {
+    let one_line = long_title()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("Full title: {one_line}")
+}
+
+/// A `title` the vendor refuses: longer than `limit` characters (code points,
+/// as Ruby and Java count these ASCII titles) or, for Jira, on several lines.
+fn refused(title: &str, limit: usize, one_line: bool) -> bool {
+    title.chars().count() > limit || (one_line && title.contains(['\n', '\r']))
+}
