@@ -34,6 +34,11 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Record the configured keys' check values in the database in place of
+    /// those recorded, after changing HINDSIGHT_JWT_SECRET on purpose; then
+    /// restart every replica with the new value. A secret key is recorded only
+    /// if it opens the secrets already stored.
+    RecordKeys,
     /// Print a signed token for the configured HS256 key.
     Token {
         /// viewer, editor or admin.
@@ -112,6 +117,11 @@ impl Cli {
                 let db = startup::connect(&settings.database_url).await?;
                 startup::migrate(&db).await?;
                 tracing::info!("migrations applied");
+            }
+            Command::RecordKeys => {
+                let db = startup::connect(&settings.database_url).await?;
+                startup::migrate(&db).await?;
+                crate::services::key_checks::record(&db, &settings).await?;
             }
             Command::Token { role, sub, ttl } => {
                 println!(

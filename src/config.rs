@@ -17,6 +17,10 @@ use rand::RngCore;
 pub struct Settings {
     /// `sqlite://...` (the embedded default) or `postgres://...`.
     pub database_url: String,
+    /// Most PostgreSQL connections this process opens (`HINDSIGHT_DATABASE_POOL`):
+    /// replicas times this, plus what else connects, must stay under the
+    /// server's `max_connections`. SQLite keeps its own small pool.
+    pub database_pool: u32,
     /// Listen address; port 0 picks a free one (tests).
     pub bind: String,
     /// Base of links written into trackers and notifications; `None` means
@@ -140,6 +144,10 @@ pub struct SyncSettings {
     pub tracker_timeout: Duration,
     /// Pause between two reconciles (re-reading synced issues); zero turns it off.
     pub reconcile_interval: Duration,
+    /// Least time between the end of one GitHub mutation and the start of the
+    /// next for the same token, whichever replica sends them: GitHub asks for
+    /// one at a time and a second between them.
+    pub github_mutation_spacing: Duration,
 }
 
 impl Default for SyncSettings {
@@ -154,6 +162,7 @@ impl Default for SyncSettings {
             lease: Duration::from_secs(120),
             tracker_timeout: Duration::from_secs(10),
             reconcile_interval: Duration::from_secs(300),
+            github_mutation_spacing: Duration::from_secs(1),
         }
     }
 }
@@ -264,6 +273,10 @@ impl SyncSettings {
         ms("HINDSIGHT_SYNC_LEASE_MS", &mut s.lease)?;
         ms("HINDSIGHT_TRACKER_TIMEOUT_MS", &mut s.tracker_timeout)?;
         ms("HINDSIGHT_RECONCILE_INTERVAL_MS", &mut s.reconcile_interval)?;
+        ms(
+            "HINDSIGHT_GITHUB_MUTATION_SPACING_MS",
+            &mut s.github_mutation_spacing,
+        )?;
         if let Some(v) = var("HINDSIGHT_SYNC_BATCH") {
             s.batch_size = v.parse().context("HINDSIGHT_SYNC_BATCH must be a number")?;
         }
@@ -384,6 +397,8 @@ pub fn redact_url(url: &str) -> String {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hindsight.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// PostgreSQL connections per process unless `HINDSIGHT_DATABASE_POOL` says otherwise.
+pub const DEFAULT_DATABASE_POOL: u32 = 20;
 /// A duration setting (`90s`, `15m`, `24h`, `7d`), or `default` when unset.
 fn duration_var(
     var: &impl Fn(&str) -> Option<String>,
@@ -410,9 +425,21 @@ impl Settings {
     /// into the data directory (with a warning) so that a restart keeps tokens and
     /// stored secrets valid.
     pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(|name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// [`Settings::from_env`] over any lookup, so tests need not touch the
+    /// process environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String> + Copy) -> anyhow::Result<Self> {
         let data_dir =
             PathBuf::from(var("HINDSIGHT_DATA_DIR").unwrap_or_else(|| ".hindsight".into()));
+        let database_url =
+            var("HINDSIGHT_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let generate = KeyGenerator {
+            data_dir: &data_dir,
+            shared_database: database_url.starts_with("postgres"),
+            allowed: flag(&var, "HINDSIGHT_ALLOW_GENERATED_KEYS")?,
+        };
 
         let jwt_key = match (var("HINDSIGHT_JWT_PUBLIC_KEY"), var("HINDSIGHT_JWT_SECRET")) {
             _ if var("HINDSIGHT_JWT_JWKS_URL").is_some() => JwtKey::Jwks {
@@ -429,15 +456,11 @@ impl Settings {
             },
             (Some(pem), _) => JwtKey::PublicKeyPem(read_pem(&pem)?),
             (None, Some(secret)) => JwtKey::Hs256(Secret::new(secret.into_bytes())),
-            (None, None) => JwtKey::Hs256(generated_key(
-                &data_dir,
-                "jwt_secret",
-                "HINDSIGHT_JWT_SECRET",
-            )?),
+            (None, None) => JwtKey::Hs256(generate.key("jwt_secret", "HINDSIGHT_JWT_SECRET")?),
         };
         let secret_key = match var("HINDSIGHT_SECRET_KEY") {
             Some(encoded) => Secret::new(decode_key(&encoded).context("HINDSIGHT_SECRET_KEY")?),
-            None => generated_key(&data_dir, "secret_key", "HINDSIGHT_SECRET_KEY")?,
+            None => generate.key("secret_key", "HINDSIGHT_SECRET_KEY")?,
         };
         let body_limit = match var("HINDSIGHT_BODY_LIMIT") {
             Some(v) => v
@@ -447,8 +470,14 @@ impl Settings {
         };
 
         let settings = Self {
-            database_url: var("HINDSIGHT_DATABASE_URL")
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            database_url,
+            database_pool: match var("HINDSIGHT_DATABASE_POOL") {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .context("HINDSIGHT_DATABASE_POOL must be a number of connections")?,
+                None => DEFAULT_DATABASE_POOL,
+            },
             bind: var("HINDSIGHT_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             public_url: var("HINDSIGHT_PUBLIC_URL"),
             jwt: JwtSettings {
@@ -490,6 +519,10 @@ impl Settings {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
         {
             bail!("HINDSIGHT_DATABASE_URL must start with sqlite: or postgres://");
+        }
+        if self.database_pool < 2 {
+            // The migration lock holds one while the migrations use another.
+            bail!("HINDSIGHT_DATABASE_POOL must be at least 2");
         }
         if self.bind.parse::<SocketAddr>().is_err() && !self.bind.contains(':') {
             bail!("HINDSIGHT_BIND must be host:port, got {:?}", self.bind);
@@ -559,6 +592,41 @@ fn decode_key(encoded: &str) -> anyhow::Result<Vec<u8>> {
         .context("expected 64 hex characters or base64")
 }
 
+/// A boolean setting: `true`/`1`/`yes` or `false`/`0`/`no`, false when unset.
+fn flag(var: &impl Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<bool> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => bail!("{name} must be true or false, got {other:?}"),
+    }
+}
+
+/// Generates the keys that are not set, where that is safe.
+struct KeyGenerator<'a> {
+    data_dir: &'a Path,
+    /// PostgreSQL: several replicas may share the database, and each would
+    /// generate a key of its own.
+    shared_database: bool,
+    /// `HINDSIGHT_ALLOW_GENERATED_KEYS`: the operator runs one replica and
+    /// asks for a generated key anyway.
+    allowed: bool,
+}
+
+impl KeyGenerator<'_> {
+    fn key(&self, name: &str, variable: &str) -> anyhow::Result<Secret> {
+        if self.shared_database && !self.allowed {
+            bail!(
+                "{variable} is not set. On PostgreSQL several replicas may share the database, \
+                 and each would generate a key of its own and could not read what the others \
+                 stored: set {variable} to the same value on every replica (`openssl rand -hex 32` \
+                 makes one), or set HINDSIGHT_ALLOW_GENERATED_KEYS=true to generate one into \
+                 HINDSIGHT_DATA_DIR for a single replica"
+            );
+        }
+        generated_key(self.data_dir, name, variable)
+    }
+}
+
 /// Loads a key from `<data_dir>/<name>`, creating it (owner-readable only) on
 /// first use.
 fn generated_key(data_dir: &Path, name: &str, variable: &str) -> anyhow::Result<Secret> {
@@ -607,6 +675,84 @@ mod tests {
             "postgres://app:***@db:5432/hindsight"
         );
         assert_eq!(redact_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    fn settings_from(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_vars(|name: &str| vars.get(name).cloned())
+    }
+
+    fn scratch_dir() -> String {
+        let dir = std::env::temp_dir().join(format!("hindsight-keys-{}", uuid::Uuid::new_v4()));
+        dir.display().to_string()
+    }
+
+    const POSTGRES: &str = "postgres://app@db:5432/hindsight";
+    const SECRET_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+    const JWT_SECRET: &str = "a-shared-secret-that-is-at-least-32-bytes";
+
+    #[test]
+    fn on_postgresql_a_missing_secret_key_is_refused_naming_what_to_set() {
+        let dir = scratch_dir();
+        let error = settings_from(&[
+            ("HINDSIGHT_DATABASE_URL", POSTGRES),
+            ("HINDSIGHT_DATA_DIR", &dir),
+            ("HINDSIGHT_JWT_SECRET", JWT_SECRET),
+        ])
+        .expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("HINDSIGHT_SECRET_KEY is not set"),
+            "{message}"
+        );
+        assert!(
+            message.contains("HINDSIGHT_ALLOW_GENERATED_KEYS=true"),
+            "{message}"
+        );
+        assert!(!std::path::Path::new(&dir).exists(), "no key was generated");
+    }
+
+    #[test]
+    fn on_postgresql_a_missing_jwt_secret_is_refused_too() {
+        let error = settings_from(&[
+            ("HINDSIGHT_DATABASE_URL", POSTGRES),
+            ("HINDSIGHT_DATA_DIR", &scratch_dir()),
+            ("HINDSIGHT_SECRET_KEY", SECRET_KEY),
+        ])
+        .expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("HINDSIGHT_JWT_SECRET is not set"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn on_postgresql_generated_keys_are_used_when_asked_for() {
+        let dir = scratch_dir();
+        let settings = settings_from(&[
+            ("HINDSIGHT_DATABASE_URL", POSTGRES),
+            ("HINDSIGHT_DATA_DIR", &dir),
+            ("HINDSIGHT_ALLOW_GENERATED_KEYS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(settings.secret_key.expose().len(), 32);
+        assert!(std::path::Path::new(&dir).join("secret_key").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn on_sqlite_keys_are_still_generated_without_asking() {
+        let dir = scratch_dir();
+        let settings = settings_from(&[("HINDSIGHT_DATA_DIR", &dir)]).unwrap();
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+        assert!(std::path::Path::new(&dir).join("secret_key").exists());
+        assert!(std::path::Path::new(&dir).join("jwt_secret").exists());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

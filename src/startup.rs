@@ -11,7 +11,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use tokio::{
     sync::Semaphore,
     task::{AbortHandle, JoinHandle},
@@ -32,8 +32,10 @@ use crate::{
         deliveries,
         delivery_stats::{self, DeliveryStats},
         integrations::IntegrationCache,
+        key_checks,
         prefill::Prefill,
         timeline::TimelineFeed,
+        tracker_limits::MutationTurns,
         webhooks,
     },
     telemetry::Metrics,
@@ -51,7 +53,8 @@ pub struct AppState {
     pub graphql_answers: graphql::AnswerCache,
     /// How many GraphQL requests execute at once, overall and per caller.
     pub graphql_admission: graphql::guard::Admission,
-    /// One per process: spaces out GitHub mutations per token across all trackers.
+    /// One per process: spaces out GitHub mutations per token across all
+    /// trackers, taking each turn in the database so replicas share it.
     pub tracker_gate: MutationGate,
     /// Writes webhook deliveries in batches (PostgreSQL only).
     pub webhook_writer: Option<BatchWriter>,
@@ -88,6 +91,11 @@ pub struct Application {
 /// Connects with settings that suit each backend: SQLite in WAL mode with a
 /// busy timeout so readers and the single writer do not trip over each other.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_pooled(url, crate::config::DEFAULT_DATABASE_POOL).await
+}
+
+/// [`connect`] with at most `pool` PostgreSQL connections.
+pub async fn connect_pooled(url: &str, pool: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
@@ -105,7 +113,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(20);
+        options.max_connections(pool);
     }
     Database::connect(options)
         .await
@@ -134,7 +142,49 @@ fn create_private(url: &str) {
     let _ = options.open(path);
 }
 
+/// Names the PostgreSQL advisory lock that migrations run under.
+const MIGRATION_LOCK: i64 = 0x6869_6e64_7369_6768; // "hindsigh"
+
+/// Brings the schema up to date. On PostgreSQL, several replicas starting at
+/// once on one database take a session advisory lock first: the first
+/// migrates, the others wait for it and then find nothing left to do.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return up(db).await;
+    }
+    // A session lock belongs to one connection: hold one aside for it while
+    // the migrations run on the others.
+    let mut lock = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .context("taking a connection for the migration lock")?;
+    let free: bool = sea_orm::sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .fetch_one(&mut *lock)
+        .await
+        .context("taking the migration lock")?;
+    if !free {
+        tracing::info!("another replica is migrating the database; waiting for it");
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *lock)
+            .await
+            .context("waiting for the migration lock")?;
+    }
+    let migrated = up(db).await;
+    let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await;
+    if unlocked.is_err() {
+        // Closing the connection ends its session, and the lock with it.
+        lock.close().await.ok();
+    }
+    migrated
+}
+
+async fn up(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
         .context("running database migrations")
@@ -144,8 +194,10 @@ impl Application {
     /// Connects, migrates and binds. With `bind` ending in `:0` the OS picks a
     /// port, which [`Application::port`] reports.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let mut db = connect(&settings.database_url).await?;
+        let mut db = connect_pooled(&settings.database_url, settings.database_pool).await?;
         migrate(&db).await?;
+        // Before anything reads a stored secret or accepts a token.
+        key_checks::verify(&db, &settings).await?;
         let metrics = Metrics::new();
         metrics.count_statements(&mut db);
         let listener = TcpListener::bind(&settings.bind)
@@ -184,7 +236,13 @@ impl Application {
                 &settings.database_url,
             ),
             graphql_admission: graphql::guard::Admission::new(&settings.graphql),
-            tracker_gate: MutationGate::default(),
+            tracker_gate: MutationGate::shared(
+                settings.sync.github_mutation_spacing,
+                Arc::new(MutationTurns::new(
+                    core.db.clone(),
+                    settings.sync.tracker_timeout,
+                )),
+            ),
             webhook_writer,
             tokens: TokenVerifier::with_outbound(&settings.jwt, &core.http)?,
             core: core.clone(),

@@ -9,6 +9,8 @@ pub mod cause;
 pub mod enums;
 pub mod event;
 pub mod integration;
+pub mod key_check;
+pub mod mutation_turn;
 pub mod participant;
 pub mod person;
 pub mod postmortem;
@@ -19,6 +21,7 @@ pub mod share_link;
 pub mod sync_outbox;
 pub mod timeline_entry;
 pub mod tracker;
+pub mod tracker_pause;
 pub mod webhook_delivery;
 
 pub use enums::*;

@@ -15,7 +15,8 @@ mod m20261124_000008_data_versions;
 mod m20261201_000009_audit_log;
 mod m20261201_000010_sync_reasons;
 mod m20261202_000011_raw_deliveries;
-mod m20261215_000012_create_share_links;
+mod m20261203_000012_shared_by_replicas;
+mod m20261215_000013_create_share_links;
 
 pub struct Migrator;
 
@@ -34,7 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_audit_log::Migration),
             Box::new(m20261201_000010_sync_reasons::Migration),
             Box::new(m20261202_000011_raw_deliveries::Migration),
-            Box::new(m20261215_000012_create_share_links::Migration),
+            Box::new(m20261203_000012_shared_by_replicas::Migration),
+            Box::new(m20261215_000013_create_share_links::Migration),
         ]
     }
 }

@@ -4,9 +4,8 @@
 //! re-reads synced issues to catch changes whose webhook never came. The
 //! clients in `trackers/` only speak their vendor's API.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use entity::{JiraDialect, Priority as ItemPriority, SyncState, action_item, person, sync_outbox};
 use futures_util::StreamExt as _;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::*};
@@ -16,7 +15,7 @@ use super::{
     audit::Actor,
     now,
     outbox::{self, SyncFailure},
-    postmortems,
+    postmortems, tracker_limits,
     tracker_updates::{self, Snapshot, TrackerUpdate, tracker_status},
     trackers,
 };
@@ -46,8 +45,6 @@ pub struct SyncWorker {
     http: reqwest::Client,
     /// Names this worker's claims.
     id: String,
-    /// Trackers that answered with a rate limit, and until when to leave them be.
-    paused: Mutex<HashMap<Uuid, DateTime<Utc>>>,
 }
 
 /// Why one row could not be synced.
@@ -83,7 +80,6 @@ impl SyncWorker {
             public_url,
             http,
             id: format!("worker-{}", Uuid::new_v4().simple()),
-            paused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -131,7 +127,8 @@ impl SyncWorker {
         let Some(tracker_id) = item.tracker_id else {
             return outbox::discard(&self.db, item.id).await;
         };
-        if let Some(until) = self.paused_until(tracker_id) {
+        // A pause any replica recorded: this one leaves the tracker be too.
+        if let Some(until) = tracker_limits::paused_until(&self.db, tracker_id).await? {
             return outbox::postpone(&self.db, row, until).await;
         }
         match self.sync(row, &item, tracker_id).await {
@@ -178,25 +175,10 @@ impl SyncWorker {
         }
         let delay = wait(row.attempts as u32, error.retry_after(), &self.settings);
         if let Some(asked) = error.retry_after() {
-            self.pause(tracker_id, now() + to_chrono(asked));
+            tracker_limits::pause(&self.db, tracker_id, now() + to_chrono(asked)).await?;
         }
         tracing::info!(item = %row.action_item_id, attempts, ?delay, message = %failure.detail, "sync will retry");
         outbox::retry_later(&self.db, row, &failure, now() + to_chrono(delay)).await
-    }
-
-    fn paused_until(&self, tracker_id: Uuid) -> Option<DateTime<Utc>> {
-        let paused = self.paused.lock().ok()?;
-        paused
-            .get(&tracker_id)
-            .copied()
-            .filter(|until| *until > now())
-    }
-
-    fn pause(&self, tracker_id: Uuid, until: DateTime<Utc>) {
-        if let Ok(mut paused) = self.paused.lock() {
-            let entry = paused.entry(tracker_id).or_insert(until);
-            *entry = (*entry).max(until);
-        }
     }
 
     fn client(&self, tracker: &entity::tracker::Model) -> Result<Tracker, SyncError> {
@@ -380,6 +362,12 @@ impl SyncWorker {
                     continue;
                 }
             };
+            if tracker_limits::paused_until(&self.db, tracker.id)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
             changed += self.reconcile_tracker(&tracker, &client).await?;
         }
         Ok(changed)
@@ -422,6 +410,10 @@ impl SyncWorker {
                 Ok(issues) => issues,
                 Err(e) => {
                     tracing::warn!(tracker = %tracker.id, error = %e, "reconcile could not list issues");
+                    if let Some(asked) = e.retry_after() {
+                        let until = now() + to_chrono(asked);
+                        tracker_limits::pause(&self.db, tracker.id, until).await?;
+                    }
                     return Ok(changed);
                 }
             };

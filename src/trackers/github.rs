@@ -1,88 +1,19 @@
 //! GitHub Issues client (REST 2022-11-28), with due dates in the body and optionally in a
 //! Projects v2 date field, and one mutation at a time per token.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use reqwest::header::{ACCEPT, HeaderMap};
 use reqwest::{Method, RequestBuilder, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::OwnedMutexGuard;
-use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::gate::MutationGate;
 use super::http::{Auth, Effect, Http, TrackerError};
 use super::{
     Credentials, ExternalIssue, IssueSpec, SHARED_LABEL, Status, TrackerConfig, body_with_marker,
     due_from_body, marker_label,
 };
-
-/// Serializes mutations per GitHub token with a minimum spacing between them, as GitHub asks
-/// of integrations to stay clear of secondary rate limits. Clones share state: keep one per
-/// process and hand it to every GitHub client.
-#[derive(Clone)]
-pub struct MutationGate {
-    spacing: Duration,
-    slots: Arc<Mutex<HashMap<u64, Slot>>>,
-}
-
-/// When the token's last mutation ended; the lock is held while one runs.
-type Slot = Arc<tokio::sync::Mutex<Option<Instant>>>;
-
-impl Default for MutationGate {
-    /// One second between mutations, GitHub's own advice.
-    fn default() -> Self {
-        Self::new(Duration::from_secs(1))
-    }
-}
-
-impl std::fmt::Debug for MutationGate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MutationGate")
-            .field("spacing", &self.spacing)
-            .finish()
-    }
-}
-
-impl MutationGate {
-    pub fn new(spacing: Duration) -> Self {
-        Self {
-            spacing,
-            slots: Arc::default(),
-        }
-    }
-
-    /// Waits until no other mutation runs for this token and `spacing` has passed since the
-    /// last one ended. The pass records the end time when dropped.
-    pub(super) async fn enter(&self, token: &str) -> GatePass {
-        let slot = {
-            let mut hasher = DefaultHasher::new();
-            token.hash(&mut hasher);
-            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(slots.entry(hasher.finish()).or_default())
-        };
-        let guard = slot.lock_owned().await;
-        if let Some(last) = *guard {
-            tokio::time::sleep_until(last + self.spacing).await;
-        }
-        GatePass { guard }
-    }
-}
-
-pub(super) struct GatePass {
-    guard: OwnedMutexGuard<Option<Instant>>,
-}
-
-impl Drop for GatePass {
-    fn drop(&mut self) {
-        *self.guard = Some(Instant::now());
-    }
-}
 
 pub struct GithubClient {
     http: Http,
@@ -164,8 +95,10 @@ impl GithubClient {
 
     /// Sends a mutation through the per-token gate.
     async fn mutate(&self, request: RequestBuilder, effect: Effect) -> Result<Issue, TrackerError> {
-        let _pass = self.gate.enter(&self.token).await;
-        self.http.send(request, effect).await?.json(effect)
+        let pass = self.gate.enter(&self.token).await?;
+        let reply = self.http.send(request, effect).await;
+        pass.leave().await;
+        reply?.json(effect)
     }
 
     pub async fn create_issue(&self, spec: &IssueSpec) -> Result<ExternalIssue, TrackerError> {
@@ -361,15 +294,14 @@ impl GithubClient {
     }
 
     async fn graphql(&self, query: &str, variables: Value) -> Result<Value, TrackerError> {
-        let _pass = self.gate.enter(&self.token).await;
-        self.http
-            .graphql(
-                graphql_url(self.http.base())?,
-                query,
-                variables,
-                Effect::Repeatable,
-            )
-            .await
+        let url = graphql_url(self.http.base())?;
+        let pass = self.gate.enter(&self.token).await?;
+        let answer = self
+            .http
+            .graphql(url, query, variables, Effect::Repeatable)
+            .await;
+        pass.leave().await;
+        answer
     }
 }
 

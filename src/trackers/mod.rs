@@ -5,6 +5,7 @@
 //! marker with [`Tracker::find_by_marker`] before repeating a create whose outcome is unknown.
 
 mod adf;
+mod gate;
 mod github;
 mod gitlab;
 mod http;
@@ -22,7 +23,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use self::github::{GithubClient, MutationGate};
+pub use self::gate::{MutationGate, MutationLedger};
+pub use self::github::GithubClient;
 pub use self::gitlab::GitlabClient;
 pub use self::http::{TrackerError, backoff};
 pub use self::jira::JiraClient;

@@ -108,6 +108,8 @@ async fn serve_stops_cleanly_on_sigterm() {
         .arg("serve")
         .env("HINDSIGHT_DATABASE_URL", &url)
         .env("HINDSIGHT_DATA_DIR", &data_dir)
+        // One replica: on PostgreSQL its keys may be generated only when asked.
+        .env("HINDSIGHT_ALLOW_GENERATED_KEYS", "true")
         .env("HINDSIGHT_BIND", format!("127.0.0.1:{port}"))
         // The outbox worker polls all through the drain.
         .env("HINDSIGHT_SYNC_INTERVAL_MS", "5")

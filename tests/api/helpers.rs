@@ -99,6 +99,7 @@ pub struct TestApp {
 pub fn test_settings(database_url: String) -> Settings {
     Settings {
         database_url,
+        database_pool: hindsight::config::DEFAULT_DATABASE_POOL,
         bind: "127.0.0.1:0".into(),
         public_url: None,
         jwt: JwtSettings {

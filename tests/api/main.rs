@@ -34,6 +34,7 @@ mod person_handles;
 mod postmortems;
 mod practice;
 mod prefill;
+mod replicas;
 mod slow_clients;
 mod timeline_and_causes;
 mod tools;

@@ -434,7 +434,7 @@ async fn mutations_for_one_token_run_one_at_a_time_with_spacing() {
         .map(|_| {
             let (gate, inside, most) = (gate.clone(), Arc::clone(&inside), Arc::clone(&most));
             tokio::spawn(async move {
-                let _pass = gate.enter("ghp_same").await;
+                let _pass = gate.enter("ghp_same").await.unwrap();
                 let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(5)).await;
