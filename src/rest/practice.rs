@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     QueryParams,
-    extract::{JsonBody, body_limit, body_timeout, parse_json, read_body},
+    extract::{JsonBody, OptionalJsonBody},
     ok_tagged,
     postmortems::PostmortemOut,
 };
@@ -44,21 +44,8 @@ pub async fn metrics(s: Reader, id: web::Path<Uuid>) -> ApiResult<HttpResponse> 
 pub async fn publish(
     s: Writer,
     id: web::Path<Uuid>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OptionalJsonBody(input): OptionalJsonBody<PublishIn>,
 ) -> ApiResult<HttpResponse> {
-    let bytes = read_body(
-        payload.into_inner(),
-        None,
-        body_limit(&req),
-        body_timeout(&req),
-    )
-    .await?;
-    let input: PublishIn = if bytes.iter().all(u8::is_ascii_whitespace) {
-        PublishIn::default()
-    } else {
-        parse_json(&bytes)?
-    };
     let record = publishing::publish(&s, *id, input).await?;
     let view = crate::services::postmortems::get(s.db(), record.id).await?;
     let redactor = anonymity::redactor(s.db(), s.audience(), &view.record).await?;

@@ -1,15 +1,12 @@
 //! Share links: issue and revoke them (editors), and the page a link opens
 //! (anyone holding it, without other authentication).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    extract::{body_limit, body_timeout, parse_json, read_body},
-    practice::html_page,
-};
+use super::{extract::OptionalJsonBody, practice::html_page};
 use crate::{
     error::ApiResult,
     services::{session::Writer, share},
@@ -29,21 +26,8 @@ pub struct ShareIn {
 pub async fn issue(
     s: Writer,
     id: web::Path<Uuid>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OptionalJsonBody(input): OptionalJsonBody<ShareIn>,
 ) -> ApiResult<HttpResponse> {
-    let bytes = read_body(
-        payload.into_inner(),
-        None,
-        body_limit(&req),
-        body_timeout(&req),
-    )
-    .await?;
-    let input: ShareIn = if bytes.iter().all(u8::is_ascii_whitespace) {
-        ShareIn::default()
-    } else {
-        parse_json(&bytes)?
-    };
     let link = share::issue(&s, *id, input.announce).await?;
     Ok(HttpResponse::Created().json(json!({
         "id": link.id,
